@@ -1,0 +1,71 @@
+package dev.lockstep.it;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** Small JSON-over-HTTP client for the Connect REST API and OpenSearch, as a user's curl would do. */
+public final class Http {
+    /** Keeps numbers exactly as written ("19.90" stays 19.90), so documents and rows compare digit for digit. */
+    public static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .setNodeFactory(JsonNodeFactory.withExactBigDecimals(true));
+    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    public record Response(int status, JsonNode body, String text) {
+    }
+
+    private Http() {
+    }
+
+    public static Response get(String url) {
+        return send("GET", url, null);
+    }
+
+    public static Response put(String url, Object body) {
+        return send("PUT", url, body);
+    }
+
+    public static Response post(String url, Object body) {
+        return send("POST", url, body);
+    }
+
+    public static Response delete(String url) {
+        return send("DELETE", url, null);
+    }
+
+    public static Response send(String method, String url, Object body) {
+        try {
+            String payload = body == null ? null : body instanceof String s ? s : JSON.writeValueAsString(body);
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
+                    .header("Accept", "application/json")
+                    .method(method, payload == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(payload));
+            if (payload != null) {
+                request.header("Content-Type", "application/json");
+            }
+            HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            String text = response.body();
+            JsonNode json = null;
+            if (text != null && !text.isBlank()) {
+                try {
+                    json = JSON.readTree(text);
+                } catch (IOException notJson) {
+                    json = null;
+                }
+            }
+            return new Response(response.statusCode(), json, text);
+        } catch (IOException e) {
+            throw new IllegalStateException(method + " " + url + " failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.lockstep.sink;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.utils.ExponentialBackoff;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.ErrorCause;
+import org.opensearch.client.opensearch._types.OpenSearchException;
+import org.opensearch.client.opensearch.core.BulkRequest;
+import org.opensearch.client.opensearch.core.BulkResponse;
+import org.opensearch.client.opensearch.core.bulk.BulkResponseItem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends document operations as bulk requests until each is acknowledged or rejected for good.
+ *
+ * <p>Only the items that failed with a transient status (429, 5xx) are sent again; a request that failed as
+ * a whole (connection lost, timeout, 429/5xx on the request) is sent again whole. Callers pass at most one
+ * operation per document, so retrying a subset can never reorder two operations on the same id.
+ */
+final class BulkWriter {
+    private static final Logger log = LoggerFactory.getLogger(BulkWriter.class);
+
+    /** An operation OpenSearch rejected with a reason a retry cannot fix. */
+    record Rejection(DocumentOperation operation, int status, String reason) {
+    }
+
+    private final OpenSearchClient client;
+    private final int maxRetries;
+    private final ExponentialBackoff backoff;
+
+    BulkWriter(OpenSearchClient client, int maxRetries, long backoffMs, long backoffMaxMs) {
+        this.client = client;
+        this.maxRetries = maxRetries;
+        this.backoff = new ExponentialBackoff(backoffMs, 2, backoffMaxMs, 0.2);
+    }
+
+    /**
+     * Writes the operations; returns the rejected ones. Throws {@link RetriableException} when transient
+     * failures outlast the retries, so Connect redelivers the batch later: nothing is skipped.
+     */
+    List<Rejection> write(List<DocumentOperation> operations) {
+        List<Rejection> rejections = new ArrayList<>();
+        List<DocumentOperation> pending = operations;
+        for (int attempt = 0; !pending.isEmpty(); attempt++) {
+            String transientReason;
+            List<DocumentOperation> retry = new ArrayList<>();
+            try {
+                BulkResponse response = send(pending);
+                List<BulkResponseItem> items = response.items();
+                transientReason = null;
+                for (int i = 0; i < items.size(); i++) {
+                    BulkResponseItem item = items.get(i);
+                    DocumentOperation op = pending.get(i);
+                    ErrorCause error = item.error();
+                    if (error == null) {
+                        continue; // acknowledged; a delete of a missing document answers 404 without error
+                    }
+                    String reason = error.type() + ": " + error.reason();
+                    if (isTransient(item.status())) {
+                        retry.add(op);
+                        transientReason = "status " + item.status() + " " + reason;
+                    } else {
+                        rejections.add(new Rejection(op, item.status(), reason));
+                    }
+                }
+            } catch (OpenSearchException e) {
+                if (!isTransient(e.status())) {
+                    throw new org.apache.kafka.connect.errors.ConnectException(
+                            "OpenSearch refused the bulk request (status " + e.status() + "): " + e.getMessage(), e);
+                }
+                retry = pending;
+                transientReason = "status " + e.status() + " " + e.getMessage();
+            } catch (IOException e) {
+                retry = pending;
+                transientReason = e.getClass().getSimpleName() + ": " + e.getMessage();
+            }
+            if (retry.isEmpty()) {
+                break;
+            }
+            if (attempt >= maxRetries) {
+                throw new RetriableException(retry.size() + " operations still failing after " + maxRetries
+                        + " retries (" + transientReason + "); Connect will redeliver the batch");
+            }
+            long sleepMs = backoff.backoff(attempt);
+            log.warn("Retrying {} of {} operations in {} ms (attempt {} of {}): {}", retry.size(), pending.size(), sleepMs,
+                    attempt + 1, maxRetries, transientReason);
+            sleep(sleepMs);
+            pending = retry;
+        }
+        return rejections;
+    }
+
+    private BulkResponse send(List<DocumentOperation> operations) throws IOException {
+        BulkRequest.Builder request = new BulkRequest.Builder();
+        for (DocumentOperation op : operations) {
+            request.operations(op.toBulkOperation());
+        }
+        return client.bulk(request.build());
+    }
+
+    static boolean isTransient(int status) {
+        return status == 429 || status >= 500;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RetriableException("interrupted while backing off", e);
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package dev.lockstep.sink;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+
+/** Every option of the OpenSearch sink, defined once, grouped by concern. */
+public final class OpenSearchSinkConfig extends AbstractConfig {
+
+    private static final String CONNECTION_GROUP = "Connection";
+    private static final String INDEX_GROUP = "Index";
+    private static final String BATCH_GROUP = "Batching";
+    private static final String ERRORS_GROUP = "Errors and retries";
+
+    public static final String CONNECTION_URL = "connection.url";
+    public static final String CONNECTION_USERNAME = "connection.username";
+    public static final String CONNECTION_PASSWORD = "connection.password";
+    public static final String CONNECTION_TIMEOUT_MS = "connection.timeout.ms";
+    public static final String READ_TIMEOUT_MS = "read.timeout.ms";
+
+    public static final String INDEX_NAME_PATTERN = "index.name.pattern";
+    public static final String INDEX_AUTO_CREATE = "index.auto.create";
+
+    public static final String BATCH_SIZE = "batch.size";
+
+    public static final String MAX_RETRIES = "max.retries";
+    public static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
+    public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
+    public static final String BEHAVIOR_ON_MALFORMED_DOCUMENTS = "behavior.on.malformed.documents";
+
+    /** What to do with a document OpenSearch rejects for good (a retry cannot fix it). */
+    public enum MalformedDocumentBehavior {
+        /** Fail the task: nothing is skipped, an operator must look. */
+        FAIL,
+        /** Log the record's coordinates and the reason, then go on. */
+        WARN,
+        /** Send the record to the dead-letter queue (errant record reporter), reason in its headers. */
+        REPORT;
+
+        static final ConfigDef.Validator VALIDATOR = ConfigDef.CaseInsensitiveValidString.in("fail", "warn", "report");
+    }
+
+    static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]*)}");
+    static final List<String> INDEX_PLACEHOLDERS = List.of("topic", "table");
+
+    public static final ConfigDef CONFIG_DEF = configDef();
+
+    private static ConfigDef configDef() {
+        ConfigDef def = new ConfigDef();
+        int order = 0;
+        def.define(CONNECTION_URL, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new UrlListValidator(), Importance.HIGH,
+                "OpenSearch node URLs, comma-separated, e.g. http://localhost:9200 or https://search-1:9200.",
+                CONNECTION_GROUP, ++order, Width.LONG, "OpenSearch URLs");
+        def.define(CONNECTION_USERNAME, Type.STRING, null, Importance.MEDIUM,
+                "User for HTTP basic authentication; leave empty for none.",
+                CONNECTION_GROUP, ++order, Width.MEDIUM, "Username");
+        def.define(CONNECTION_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
+                "Password for HTTP basic authentication. Masked in the REST API and never logged.",
+                CONNECTION_GROUP, ++order, Width.MEDIUM, "Password");
+        def.define(CONNECTION_TIMEOUT_MS, Type.INT, 5_000, ConfigDef.Range.atLeast(1), Importance.LOW,
+                "How long to wait for a connection to a node, in milliseconds.",
+                CONNECTION_GROUP, ++order, Width.SHORT, "Connection timeout");
+        def.define(READ_TIMEOUT_MS, Type.INT, 30_000, ConfigDef.Range.atLeast(1), Importance.LOW,
+                "How long to wait for a response, in milliseconds; a timed-out bulk is retried.",
+                CONNECTION_GROUP, ++order, Width.SHORT, "Read timeout");
+
+        order = 0;
+        def.define(INDEX_NAME_PATTERN, Type.STRING, "${topic}", new IndexPatternValidator(), Importance.HIGH,
+                "Name of the index a record goes to. ${topic} is the record's topic, ${table} the topic's last "
+                        + "dot-separated part (Debezium's table name). The result is lower-cased.",
+                INDEX_GROUP, ++order, Width.MEDIUM, "Index name pattern");
+        def.define(INDEX_AUTO_CREATE, Type.BOOLEAN, true, Importance.MEDIUM,
+                "Create the index when it does not exist (with the node's defaults and any matching index template).",
+                INDEX_GROUP, ++order, Width.SHORT, "Create missing indices");
+
+        order = 0;
+        def.define(BATCH_SIZE, Type.INT, 2_000, ConfigDef.Range.between(1, 100_000), Importance.MEDIUM,
+                "Most operations in one bulk request.",
+                BATCH_GROUP, ++order, Width.SHORT, "Batch size");
+
+        order = 0;
+        def.define(MAX_RETRIES, Type.INT, 8, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
+                "Retries of a failed bulk (429, 5xx, timeouts, lost connections) inside one put before the batch is "
+                        + "handed back to Connect, which redelivers it after the backoff: records are never skipped.",
+                ERRORS_GROUP, ++order, Width.SHORT, "Retries per put");
+        def.define(RETRY_BACKOFF_MS, Type.LONG, 100L, ConfigDef.Range.atLeast(1), Importance.LOW,
+                "First backoff between retries, in milliseconds; it doubles per retry, with jitter.",
+                ERRORS_GROUP, ++order, Width.SHORT, "Retry backoff");
+        def.define(RETRY_BACKOFF_MAX_MS, Type.LONG, 10_000L, ConfigDef.Range.atLeast(1), Importance.LOW,
+                "Longest backoff between retries, in milliseconds.",
+                ERRORS_GROUP, ++order, Width.SHORT, "Max retry backoff");
+        def.define(BEHAVIOR_ON_MALFORMED_DOCUMENTS, Type.STRING, "fail", MalformedDocumentBehavior.VALIDATOR, Importance.MEDIUM,
+                "What to do with a record OpenSearch rejects for good (mapping conflict, malformed document, a key "
+                        + "that is no id): 'fail' the task, 'warn' and skip it, or 'report' it to the dead-letter queue "
+                        + "(set errors.tolerance=all and errors.deadletterqueue.topic.name; the reason is in the "
+                        + "__connect.errors.* headers when errors.deadletterqueue.context.headers.enable=true).",
+                ERRORS_GROUP, ++order, Width.SHORT, "On malformed documents");
+        return def;
+    }
+
+    public OpenSearchSinkConfig(Map<?, ?> props) {
+        super(CONFIG_DEF, props);
+    }
+
+    public List<URI> urls() {
+        return getList(CONNECTION_URL).stream().map(u -> URI.create(u.trim())).toList();
+    }
+
+    public String username() {
+        String user = getString(CONNECTION_USERNAME);
+        return user == null || user.isBlank() ? null : user;
+    }
+
+    public Password password() {
+        return getPassword(CONNECTION_PASSWORD);
+    }
+
+    public MalformedDocumentBehavior malformedDocumentBehavior() {
+        return MalformedDocumentBehavior.valueOf(getString(BEHAVIOR_ON_MALFORMED_DOCUMENTS).toUpperCase(Locale.ROOT));
+    }
+
+    static final class UrlListValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            @SuppressWarnings("unchecked")
+            List<String> urls = (List<String>) value;
+            if (urls == null || urls.isEmpty()) {
+                throw new ConfigException(name, value, "at least one OpenSearch URL is required, e.g. http://localhost:9200");
+            }
+            for (String url : urls) {
+                String problem = problemWith(url.trim());
+                if (problem != null) {
+                    throw new ConfigException(name, url, problem);
+                }
+            }
+        }
+
+        static String problemWith(String url) {
+            URI uri;
+            try {
+                uri = new URI(url);
+            } catch (URISyntaxException e) {
+                return "not a URL (" + e.getReason() + "); expected e.g. http://localhost:9200";
+            }
+            if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
+                return "must start with http:// or https://, e.g. http://localhost:9200";
+            }
+            if (uri.getHost() == null || uri.getHost().isEmpty()) {
+                return "has no host name; expected e.g. http://localhost:9200";
+            }
+            if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
+                return "must not have a path; give the node's root URL, e.g. http://localhost:9200";
+            }
+            return null;
+        }
+
+        @Override
+        public String toString() {
+            return "http:// or https:// URLs with a host, comma-separated";
+        }
+    }
+
+    static final class IndexPatternValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            String pattern = (String) value;
+            if (pattern == null || pattern.isBlank()) {
+                throw new ConfigException(name, value, "must not be empty");
+            }
+            Matcher m = PLACEHOLDER.matcher(pattern);
+            while (m.find()) {
+                if (!INDEX_PLACEHOLDERS.contains(m.group(1))) {
+                    throw new ConfigException(name, value, "unknown placeholder ${" + m.group(1) + "}; known: ${topic}, ${table}");
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "text with ${topic} and/or ${table}";
+        }
+    }
+}

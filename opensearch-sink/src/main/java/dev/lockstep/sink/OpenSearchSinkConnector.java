@@ -1,0 +1,67 @@
+package dev.lockstep.sink;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigValue;
+import org.apache.kafka.connect.connector.Task;
+import org.apache.kafka.connect.sink.SinkConnector;
+
+/** Keeps OpenSearch indices in step with topics of search documents (see {@link OpenSearchSinkTask}). */
+public class OpenSearchSinkConnector extends SinkConnector {
+    private Map<String, String> props;
+
+    @Override
+    public void start(Map<String, String> props) {
+        new OpenSearchSinkConfig(props); // fail fast on a bad config
+        this.props = Map.copyOf(props);
+    }
+
+    @Override
+    public Class<? extends Task> taskClass() {
+        return OpenSearchSinkTask.class;
+    }
+
+    @Override
+    public List<Map<String, String>> taskConfigs(int maxTasks) {
+        return Collections.nCopies(maxTasks, props);
+    }
+
+    @Override
+    public void stop() {
+    }
+
+    @Override
+    public ConfigDef config() {
+        return OpenSearchSinkConfig.CONFIG_DEF;
+    }
+
+    /** Adds the checks that involve more than one field to the per-field validation. */
+    @Override
+    public Config validate(Map<String, String> connectorConfigs) {
+        Config config = super.validate(connectorConfigs);
+        ConfigValue user = find(config, OpenSearchSinkConfig.CONNECTION_USERNAME);
+        ConfigValue password = find(config, OpenSearchSinkConfig.CONNECTION_PASSWORD);
+        boolean hasUser = user.value() != null && !user.value().toString().isBlank();
+        boolean hasPassword = password.value() != null;
+        if (hasUser && !hasPassword) {
+            password.addErrorMessage(OpenSearchSinkConfig.CONNECTION_PASSWORD + " is required when "
+                    + OpenSearchSinkConfig.CONNECTION_USERNAME + " is set");
+        } else if (!hasUser && hasPassword) {
+            user.addErrorMessage(OpenSearchSinkConfig.CONNECTION_USERNAME + " is required when "
+                    + OpenSearchSinkConfig.CONNECTION_PASSWORD + " is set");
+        }
+        return config;
+    }
+
+    private static ConfigValue find(Config config, String name) {
+        return config.configValues().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Override
+    public String version() {
+        return Versions.lockstep();
+    }
+}

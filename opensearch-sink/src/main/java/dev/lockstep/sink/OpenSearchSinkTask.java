@@ -1,0 +1,185 @@
+package dev.lockstep.sink;
+
+import dev.lockstep.smt.RecordLocation;
+import dev.lockstep.smt.SearchValues;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.apache.kafka.connect.sink.ErrantRecordReporter;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.sink.SinkTask;
+import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.OpenSearchException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes search documents (key = id, value = document or null for a delete) to OpenSearch.
+ *
+ * <p>{@link #put} returns only once every record it was given is acknowledged by OpenSearch or handled by
+ * {@code behavior.on.malformed.documents}; Connect commits offsets only for records passed to put that
+ * returned, so an offset is never committed ahead of OpenSearch.
+ */
+public class OpenSearchSinkTask extends SinkTask {
+    private static final Logger log = LoggerFactory.getLogger(OpenSearchSinkTask.class);
+
+    private OpenSearchSinkConfig config;
+    private OpenSearchClient client;
+    private BulkWriter writer;
+    private IndexNames indexNames;
+    private ErrantRecordReporter reporter;
+    private int batchSize;
+    private final Set<String> knownIndices = new HashSet<>();
+
+    @Override
+    public String version() {
+        return Versions.lockstep();
+    }
+
+    @Override
+    public void start(Map<String, String> props) {
+        config = new OpenSearchSinkConfig(props);
+        client = OpenSearchClients.create(config);
+        writer = new BulkWriter(client, config.getInt(OpenSearchSinkConfig.MAX_RETRIES),
+                config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MS), config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MAX_MS));
+        indexNames = new IndexNames(config.getString(OpenSearchSinkConfig.INDEX_NAME_PATTERN));
+        batchSize = config.getInt(OpenSearchSinkConfig.BATCH_SIZE);
+        try {
+            reporter = context.errantRecordReporter();
+        } catch (NoSuchMethodError | NoClassDefFoundError e) {
+            reporter = null; // a worker older than Kafka 2.6
+        }
+    }
+
+    @Override
+    public void put(Collection<SinkRecord> records) {
+        // Within one bulk, only the newest operation per document counts; dropping the older ones keeps
+        // retries of a subset from ever reordering two operations on the same id.
+        Map<String, DocumentOperation> batch = new LinkedHashMap<>();
+        for (SinkRecord record : records) {
+            DocumentOperation op;
+            try {
+                op = toOperation(record);
+            } catch (DataException e) {
+                malformed(record, e.getMessage(), e);
+                continue;
+            }
+            batch.remove(op.documentKey());
+            batch.put(op.documentKey(), op);
+            if (batch.size() >= batchSize) {
+                write(batch);
+            }
+        }
+        write(batch);
+    }
+
+    private void write(Map<String, DocumentOperation> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<DocumentOperation> operations = new ArrayList<>(batch.values());
+        batch.clear();
+        for (DocumentOperation op : operations) {
+            ensureIndex(op.index());
+        }
+        for (BulkWriter.Rejection rejection : writer.write(operations)) {
+            DocumentOperation op = rejection.operation();
+            malformed(op.record(), "OpenSearch rejected " + (op.isDelete() ? "the delete of" : "document")
+                    + " id=" + op.id() + " in index " + op.index() + " (status " + rejection.status() + "): "
+                    + rejection.reason(), null);
+        }
+    }
+
+    DocumentOperation toOperation(SinkRecord record) {
+        String index = indexNames.forTopic(record.topic());
+        String id = documentId(record.key());
+        Object value = record.value();
+        if (value == null) {
+            return new DocumentOperation(record, index, id, null);
+        }
+        if (value instanceof Struct struct) {
+            return new DocumentOperation(record, index, id, SearchValues.toMap(struct, SearchValues.NumericFormat.STRING));
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> document = new LinkedHashMap<>(map.size() * 2);
+            map.forEach((k, v) -> document.put(String.valueOf(k), v));
+            return new DocumentOperation(record, index, id, document);
+        }
+        throw new DataException("value is a " + value.getClass().getSimpleName()
+                + ", expected a document (Map or Struct) or null for a delete");
+    }
+
+    private static String documentId(Object key) {
+        if (key == null) {
+            throw new DataException("record has no key, so it has no document id");
+        }
+        if (key instanceof String s) {
+            if (s.isEmpty()) {
+                throw new DataException("record key is an empty string, which OpenSearch does not accept as an id");
+            }
+            return s;
+        }
+        if (key instanceof Number || key instanceof Boolean) {
+            return key.toString();
+        }
+        throw new DataException("record key is a " + key.getClass().getSimpleName()
+                + ", not an id: add the transform dev.lockstep.smt.ToSearchDocument to the connector's transforms");
+    }
+
+    private void ensureIndex(String index) {
+        if (knownIndices.contains(index) || !config.getBoolean(OpenSearchSinkConfig.INDEX_AUTO_CREATE)) {
+            return;
+        }
+        try {
+            if (!client.indices().exists(e -> e.index(index)).value()) {
+                try {
+                    client.indices().create(c -> c.index(index));
+                    log.info("Created index {}", index);
+                } catch (OpenSearchException e) {
+                    if (e.error() == null || !"resource_already_exists_exception".equals(e.error().type())) {
+                        throw e;
+                    }
+                }
+            }
+            knownIndices.add(index);
+        } catch (IOException | OpenSearchException e) {
+            throw new RetriableException("cannot check or create index " + index + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void malformed(SinkRecord record, String reason, Throwable cause) {
+        String where = RecordLocation.of(record);
+        switch (config.malformedDocumentBehavior()) {
+            case WARN -> log.warn("Skipping record {}: {}", where, reason);
+            case REPORT -> {
+                if (reporter == null) {
+                    throw new ConnectException("cannot report record " + where + " to the dead-letter queue (this worker "
+                            + "has no errant record reporter): " + reason);
+                }
+                reporter.report(record, cause != null && cause.getMessage().equals(reason) ? cause : new DataException(reason, cause));
+            }
+            default -> throw new ConnectException("record " + where + " cannot be indexed: " + reason
+                    + " (behavior.on.malformed.documents=fail)", cause);
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (client != null) {
+            try {
+                client._transport().close();
+            } catch (IOException e) {
+                log.warn("Closing the OpenSearch client failed", e);
+            }
+        }
+    }
+}
