@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The real local stack, driven through the same {@code bin/lockstep-stack} a user runs. A stack that is
- * already running is reused and left running; one started here is stopped by {@link #close()}.
+ * already running is reused (with the freshly built bundle) and left running; one started here is stopped by
+ * {@link #close()}.
  */
 public final class LocalStack implements AutoCloseable {
     private final Path repo;
@@ -28,7 +29,8 @@ public final class LocalStack implements AutoCloseable {
         Path repo = repoDir();
         Path log = repo.resolve("integration-tests/target/lockstep-stack.log");
         boolean running = run(repo, log, 120, "status") == 0;
-        if (!running && run(repo, log, 900, "up") != 0) {
+        // `up` also on a running stack: it is harmless there, and restarts Connect when the bundle was rebuilt.
+        if (run(repo, log, 900, "up") != 0) {
             throw new IllegalStateException("bin/lockstep-stack up failed; see " + log);
         }
         Map<String, String> endpoints = readEndpoints(repo, log);

@@ -22,6 +22,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.lockstep.smt.hash.FieldMapping;
+import dev.lockstep.smt.hash.HashSql;
+import dev.lockstep.smt.hash.RowHash;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
@@ -182,10 +185,17 @@ class PipelineIT {
         return ids;
     }
 
-    /** Each row as the document Lockstep promises: numerics as exact text, timestamps as ISO-8601 UTC, jsonb as objects. */
+    /**
+     * Each row as the document Lockstep promises: numerics as exact text, timestamps as ISO-8601 UTC, jsonb as
+     * objects, and the lineage object's content hash computed by PostgreSQL itself (HashSql), so the hash the
+     * stream wrote into OpenSearch is checked against the database's, row by row.
+     */
     private Map<String, JsonNode> expectedDocuments(Connection pg, String table) throws SQLException {
         Map<String, JsonNode> rows = new TreeMap<>();
-        try (Statement s = pg.createStatement(); ResultSet rs = s.executeQuery("SELECT to_jsonb(t)::text FROM " + run + "." + table + " t")) {
+        List<HashSql.Column> columns = HashSql.columns(pg, run, table);
+        String sql = "SELECT to_jsonb(t)::text, " + HashSql.hashHi("d.digest") + ", " + HashSql.hashLo("d.digest") + " FROM " + run + "."
+                + table + " t CROSS JOIN LATERAL (SELECT " + HashSql.digest(columns, FieldMapping.ALL, "t") + " AS digest) d";
+        try (Statement s = pg.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             while (rs.next()) {
                 ObjectNode row;
                 try {
@@ -205,10 +215,21 @@ class PipelineIT {
                     // Composite id, as docs/document-ids.md specifies: parts joined by '|', '\' and '|' escaped.
                     id = row.get("order_id").asText() + "|" + row.get("line_code").asText().replace("\\", "\\\\").replace("|", "\\|");
                 }
-                rows.put(id, row);
+                RowHash hash = new RowHash(rs.getLong(2), rs.getLong(3));
+                row.putObject("lockstep").put("hash", hash.hex()).put("hash_hi", hash.hi()).put("hash_lo", hash.lo());
+                rows.put(id, reparsed(row));
             }
         }
         return rows;
+    }
+
+    /** The node as it reads back from JSON text, so numbers built in code compare equal to parsed ones. */
+    private static JsonNode reparsed(JsonNode node) {
+        try {
+            return Http.JSON.readTree(Http.JSON.writeValueAsString(node));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private Map<String, JsonNode> indexedDocuments(String index) {
@@ -221,7 +242,15 @@ class PipelineIT {
         Http.Response r = Http.post(os + "/" + index + "/_search?size=10000", Map.of("query", Map.of("match_all", Map.of())));
         assertThat(r.status()).as(r.text()).isEqualTo(200);
         for (JsonNode hit : r.body().path("hits").path("hits")) {
-            docs.put(hit.get("_id").asText(), hit.get("_source"));
+            ObjectNode source = (ObjectNode) hit.get("_source");
+            // Lineage: the hash is compared with PostgreSQL's; the version must be there and positive.
+            JsonNode lineage = source.remove("lockstep");
+            assertThat(lineage).as("lineage of " + hit.get("_id")).isNotNull();
+            assertThat(lineage.path("version").asLong()).as("version of " + hit.get("_id")).isPositive();
+            source.putObject("lockstep").set("hash", lineage.get("hash"));
+            ((ObjectNode) source.get("lockstep")).set("hash_hi", lineage.get("hash_hi"));
+            ((ObjectNode) source.get("lockstep")).set("hash_lo", lineage.get("hash_lo"));
+            docs.put(hit.get("_id").asText(), reparsed(source));
         }
         return docs;
     }

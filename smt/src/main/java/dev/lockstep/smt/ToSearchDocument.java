@@ -1,14 +1,18 @@
 package dev.lockstep.smt;
 
+import dev.lockstep.smt.hash.FieldMapping;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.header.Headers;
 import org.apache.kafka.connect.transforms.Transformation;
 
 /**
@@ -45,18 +49,41 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
     private static final String TOMBSTONES_DOC = "What to do with Debezium's compaction tombstones (a null value after a "
             + "delete event): 'drop' (the delete event already deleted the document) or 'delete' (delete by key again).";
 
-    public static final ConfigDef CONFIG_DEF = new ConfigDef()
+    public static final String METADATA_FIELD_CONFIG = "metadata.field";
+    private static final String METADATA_FIELD_DOC = "Name of the object field that carries Lockstep's lineage in each "
+            + "document, taken from the record's headers when present: hash (with hash_hi and hash_lo, from ContentHash), "
+            + "version, commit_lsn and source_ts_ms (from SyncHeaders). Empty: no such field.";
+
+    public static final String TRUNCATE_HANDLING_CONFIG = "truncate.handling";
+    private static final String TRUNCATE_HANDLING_DOC = "What to do with a truncate event: 'drop' it (the default; the "
+            + "reconciler finds and repairs what a truncate leaves behind), or 'route' it unchanged to the topic named by "
+            + "truncate.topic (in a source connector's chain, e.g. Debezium's, so a control topic records every truncate; "
+            + "in a sink connector's chain use 'drop').";
+
+    public static final String TRUNCATE_TOPIC_CONFIG = "truncate.topic";
+    private static final String TRUNCATE_TOPIC_DOC = "Control topic for truncate events when truncate.handling=route; "
+            + "${topic} is replaced by the event's topic.";
+
+    public static final ConfigDef CONFIG_DEF = FieldMapping.addTo(new ConfigDef()
             .define(ID_SEPARATOR_CONFIG, ConfigDef.Type.STRING, "|", new SeparatorValidator(),
                     ConfigDef.Importance.MEDIUM, ID_SEPARATOR_DOC)
             .define(ID_FIELDS_CONFIG, ConfigDef.Type.LIST, "", ConfigDef.Importance.MEDIUM, ID_FIELDS_DOC)
             .define(NUMERIC_FORMAT_CONFIG, ConfigDef.Type.STRING, "string",
                     ConfigDef.CaseInsensitiveValidString.in("string", "number"), ConfigDef.Importance.MEDIUM, NUMERIC_FORMAT_DOC)
             .define(TOMBSTONES_CONFIG, ConfigDef.Type.STRING, "drop",
-                    ConfigDef.CaseInsensitiveValidString.in("drop", "delete"), ConfigDef.Importance.LOW, TOMBSTONES_DOC);
+                    ConfigDef.CaseInsensitiveValidString.in("drop", "delete"), ConfigDef.Importance.LOW, TOMBSTONES_DOC)
+            .define(METADATA_FIELD_CONFIG, ConfigDef.Type.STRING, "lockstep", ConfigDef.Importance.LOW, METADATA_FIELD_DOC)
+            .define(TRUNCATE_HANDLING_CONFIG, ConfigDef.Type.STRING, "drop",
+                    ConfigDef.CaseInsensitiveValidString.in("drop", "route"), ConfigDef.Importance.LOW, TRUNCATE_HANDLING_DOC)
+            .define(TRUNCATE_TOPIC_CONFIG, ConfigDef.Type.STRING, "${topic}.truncates", ConfigDef.Importance.LOW, TRUNCATE_TOPIC_DOC),
+            "Field mapping");
 
     private DocumentId documentId;
     private SearchValues.NumericFormat numericFormat;
     private boolean dropDebeziumTombstones;
+    private FieldMapping mapping;
+    private String metadataField;
+    private String truncateTopic;
 
     @Override
     public void configure(Map<String, ?> props) {
@@ -64,6 +91,9 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
         documentId = new DocumentId(config.getString(ID_SEPARATOR_CONFIG), config.getList(ID_FIELDS_CONFIG));
         numericFormat = SearchValues.NumericFormat.valueOf(config.getString(NUMERIC_FORMAT_CONFIG).toUpperCase(Locale.ROOT));
         dropDebeziumTombstones = config.getString(TOMBSTONES_CONFIG).equalsIgnoreCase("drop");
+        mapping = FieldMapping.from(config);
+        metadataField = config.getString(METADATA_FIELD_CONFIG);
+        truncateTopic = config.getString(TRUNCATE_HANDLING_CONFIG).equalsIgnoreCase("route") ? config.getString(TRUNCATE_TOPIC_CONFIG) : null;
     }
 
     @Override
@@ -80,8 +110,17 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
             switch (event.op()) {
                 case "c", "r", "u" -> row = event.after();
                 case "d" -> row = null;
-                case "t", "m" -> {
-                    return null; // truncate / logical message: not a row change
+                case "t" -> {
+                    if (truncateTopic == null) {
+                        return null;
+                    }
+                    // A source record's partition is chosen by the producer for the control topic; a sink record keeps its own.
+                    Integer partition = record instanceof org.apache.kafka.connect.sink.SinkRecord ? record.kafkaPartition() : null;
+                    return record.newRecord(truncateTopic.replace("${topic}", record.topic()), partition, record.keySchema(),
+                            record.key(), record.valueSchema(), record.value(), record.timestamp(), record.headers());
+                }
+                case "m" -> {
+                    return null; // a logical decoding message, not a row change
                 }
                 default -> throw new DataException("unknown Debezium op '" + event.op() + "' at " + RecordLocation.of(record));
             }
@@ -97,12 +136,41 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
         }
         Object document;
         try {
-            document = row == null ? null : SearchValues.normalise(row, row instanceof Struct s ? s.schema() : null, numericFormat);
+            document = row == null ? null : document(row, record.headers());
         } catch (DataException | ClassCastException e) {
             throw new DataException("cannot convert the row at " + RecordLocation.of(record) + ": " + e.getMessage(), e);
         }
         return record.newRecord(record.topic(), record.kafkaPartition(), Schema.OPTIONAL_STRING_SCHEMA, id,
                 null, document, record.timestamp(), record.headers());
+    }
+
+    /** The row's mapped fields with search-friendly values, plus the lineage object when headers carry lineage. */
+    private Map<String, Object> document(Object row, Headers headers) {
+        Map<String, Object> document = new LinkedHashMap<>();
+        if (row instanceof Struct struct) {
+            for (Field field : struct.schema().fields()) {
+                String name = mapping.map(field.name());
+                if (name != null) {
+                    document.put(name, SearchValues.normalise(struct.get(field), field.schema(), numericFormat));
+                }
+            }
+        } else if (row instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                String name = mapping.map(String.valueOf(e.getKey()));
+                if (name != null) {
+                    document.put(name, SearchValues.normalise(e.getValue(), null, numericFormat));
+                }
+            }
+        } else {
+            throw new DataException("the after-image is a " + row.getClass().getName() + ", expected a Struct or a Map");
+        }
+        if (!metadataField.isEmpty()) {
+            Map<String, Object> lineage = Lineage.fromHeaders(headers);
+            if (!lineage.isEmpty()) {
+                document.put(metadataField, lineage);
+            }
+        }
+        return document;
     }
 
     @Override
@@ -112,25 +180,6 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
 
     @Override
     public void close() {
-    }
-
-    /** The parts of Debezium's envelope this transform reads, from a Struct or a schemaless Map. */
-    record ChangeEvent(String op, Object after) {
-        static ChangeEvent of(Object value) {
-            if (value instanceof Struct struct) {
-                if (struct.schema().field("op") == null) {
-                    return new ChangeEvent("r", struct);
-                }
-                return new ChangeEvent(struct.getString("op"), struct.schema().field("after") == null ? null : struct.get("after"));
-            }
-            if (value instanceof Map<?, ?> map) {
-                if (!map.containsKey("op")) {
-                    return new ChangeEvent("r", map);
-                }
-                return new ChangeEvent(String.valueOf(map.get("op")), map.get("after"));
-            }
-            throw new DataException("value is a " + value.getClass().getName() + ", expected a Debezium change event (Struct or Map)");
-        }
     }
 
     static final class SeparatorValidator implements ConfigDef.Validator {

@@ -207,8 +207,10 @@ public final class CanonicalValues {
         long months = num(m.group(1)) * 12 + num(m.group(2));
         long days = num(m.group(3));
         BigDecimal seconds = m.group(6) == null ? BigDecimal.ZERO : new BigDecimal(m.group(6));
+        // Debezium formats the seconds through a double ("3.656317999S" for 3.656318): PostgreSQL keeps
+        // microseconds, so the nearest microsecond is the stored value.
         long micros = Duration.ofHours(num(m.group(4))).plusMinutes(num(m.group(5))).toNanos() / 1_000L
-                + seconds.movePointRight(6).longValueExact();
+                + seconds.movePointRight(6).setScale(0, java.math.RoundingMode.HALF_EVEN).longValueExact();
         return months + "," + days + "," + micros;
     }
 
