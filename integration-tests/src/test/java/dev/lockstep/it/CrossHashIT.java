@@ -2,6 +2,9 @@ package dev.lockstep.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lockstep.smt.ContentHash;
+import dev.lockstep.smt.SyncHeaders;
+import dev.lockstep.smt.ToSearchDocument;
 import dev.lockstep.smt.hash.CanonicalValues;
 import dev.lockstep.smt.hash.FieldMapping;
 import dev.lockstep.smt.hash.HashSql;
@@ -20,6 +23,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -114,6 +118,29 @@ class CrossHashIT {
             }
             assertThat(lastAfter).hasSize(ROWS);
             assertThat(mismatches).as(String.join("\n", mismatches.subList(0, Math.min(3, mismatches.size())))).isEmpty();
+
+            // The sink's transform chain on the same real events: every type becomes a document field, and the
+            // lineage carries the hash PostgreSQL computes.
+            SyncHeaders<SinkRecord> sync = new SyncHeaders<>();
+            sync.configure(Map.of());
+            ContentHash<SinkRecord> hash = new ContentHash<>();
+            hash.configure(Map.of());
+            ToSearchDocument<SinkRecord> document = new ToSearchDocument<>();
+            document.configure(Map.of());
+            for (Topics.Event e : events) {
+                SinkRecord out = document.apply(hash.apply(sync.apply(new SinkRecord(slot, 0, e.key().schema(), e.key().value(),
+                        e.value().schema(), e.value().value(), e.offset()))));
+                @SuppressWarnings("unchecked")
+                Map<String, Object> doc = (Map<String, Object>) out.value();
+                assertThat(doc.keySet()).hasSize(columns.size() + 1).contains("lockstep");
+                @SuppressWarnings("unchecked")
+                Map<String, Object> lineage = (Map<String, Object>) doc.get("lockstep");
+                assertThat(Http.JSON.writeValueAsString(doc)).isNotEmpty(); // every value serialises to JSON
+                long id = (Long) doc.get("id");
+                if (lastAfter.get(id) == ((Struct) e.value().value()).getStruct("after")) {
+                    assertThat(lineage.get("hash")).as("lineage hash of row " + id).isEqualTo(sqlHashes.get(id));
+                }
+            }
         } finally {
             cleanUp(slot);
         }

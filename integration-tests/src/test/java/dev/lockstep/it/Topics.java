@@ -15,7 +15,8 @@ import org.apache.kafka.connect.json.JsonConverter;
 
 /** Reads topics as a sink connector would: bytes through the worker's JsonConverter (schemas enabled). */
 public final class Topics {
-    public record Event(long offset, SchemaAndValue key, SchemaAndValue value, org.apache.kafka.common.header.Headers headers) {
+    public record Event(long offset, SchemaAndValue key, SchemaAndValue value, org.apache.kafka.common.header.Headers headers,
+            byte[] rawKey, byte[] rawValue) {
     }
 
     private Topics() {
@@ -41,10 +42,46 @@ public final class Topics {
             consumer.subscribe(List.of(topic));
             while (System.nanoTime() < deadline && !done.test(events)) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    events.add(new Event(r.offset(), keys.toConnectData(topic, r.key()), values.toConnectData(topic, r.value()), r.headers()));
+                    events.add(new Event(r.offset(), keys.toConnectData(topic, r.key()), values.toConnectData(topic, r.value()), r.headers(),
+                            r.key(), r.value()));
                 }
             }
         }
         return events;
+    }
+
+    /** Writes records as they were read (bytes and headers), as a re-emitting producer would. */
+    public static void produce(LocalStack stack, String topic, List<Event> events) {
+        Properties props = new Properties();
+        props.put(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap());
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(props,
+                new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            for (Event e : events) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, null, e.rawKey(), e.rawValue(), e.headers()));
+            }
+            producer.flush();
+        }
+    }
+
+    /** Whether a consumer group has committed the end offset of every partition of the topic. */
+    public static boolean caughtUp(LocalStack stack, String group, String topic) throws Exception {
+        Properties props = new Properties();
+        props.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap());
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(props)) {
+            var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+            for (var p : partitions) {
+                latest.put(new org.apache.kafka.common.TopicPartition(topic, p.partition()), org.apache.kafka.clients.admin.OffsetSpec.latest());
+            }
+            var ends = admin.listOffsets(latest).all().get();
+            for (var e : ends.entrySet()) {
+                var c = committed.get(e.getKey());
+                if (c == null || c.offset() < e.getValue().offset()) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 }

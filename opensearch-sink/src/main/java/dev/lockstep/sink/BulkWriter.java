@@ -28,6 +28,7 @@ final class BulkWriter {
     record Rejection(DocumentOperation operation, int status, String reason) {
     }
 
+    private long versionConflicts;
     private final OpenSearchClient client;
     private final int maxRetries;
     private final ExponentialBackoff backoff;
@@ -58,6 +59,10 @@ final class BulkWriter {
                     ErrorCause error = item.error();
                     if (error == null) {
                         continue; // acknowledged; a delete of a missing document answers 404 without error
+                    }
+                    if (item.status() == 409 && "version_conflict_engine_exception".equals(error.type())) {
+                        versionConflicts++; // a newer version is already indexed: this operation is stale, as intended
+                        continue;
                     }
                     String reason = error.type() + ": " + error.reason();
                     if (isTransient(item.status())) {
@@ -92,6 +97,11 @@ final class BulkWriter {
             pending = retry;
         }
         return rejections;
+    }
+
+    /** Operations skipped so far because OpenSearch already held a newer version of their document. */
+    long versionConflicts() {
+        return versionConflicts;
     }
 
     private BulkResponse send(List<DocumentOperation> operations) throws IOException {

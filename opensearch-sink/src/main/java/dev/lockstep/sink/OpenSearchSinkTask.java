@@ -1,5 +1,6 @@
 package dev.lockstep.sink;
 
+import dev.lockstep.smt.Lineage;
 import dev.lockstep.smt.RecordLocation;
 import dev.lockstep.smt.SearchValues;
 import java.io.IOException;
@@ -102,20 +103,33 @@ public class OpenSearchSinkTask extends SinkTask {
     DocumentOperation toOperation(SinkRecord record) {
         String index = indexNames.forTopic(record.topic());
         String id = documentId(record.key());
+        Long version = version(record);
         Object value = record.value();
         if (value == null) {
-            return new DocumentOperation(record, index, id, null);
+            return new DocumentOperation(record, index, id, null, version);
         }
         if (value instanceof Struct struct) {
-            return new DocumentOperation(record, index, id, SearchValues.toMap(struct, SearchValues.NumericFormat.STRING));
+            return new DocumentOperation(record, index, id, SearchValues.toMap(struct, SearchValues.NumericFormat.STRING), version);
         }
         if (value instanceof Map<?, ?> map) {
             Map<String, Object> document = new LinkedHashMap<>(map.size() * 2);
             map.forEach((k, v) -> document.put(String.valueOf(k), v));
-            return new DocumentOperation(record, index, id, document);
+            return new DocumentOperation(record, index, id, document, version);
         }
         throw new DataException("value is a " + value.getClass().getSimpleName()
                 + ", expected a document (Map or Struct) or null for a delete");
+    }
+
+    private static Long version(SinkRecord record) {
+        try {
+            Long version = Lineage.longHeader(record.headers(), Lineage.VERSION);
+            if (version != null && version < 0) {
+                throw new DataException("header " + Lineage.VERSION + " is negative: " + version);
+            }
+            return version;
+        } catch (NumberFormatException e) {
+            throw new DataException("header " + Lineage.VERSION + " is not a number: " + e.getMessage());
+        }
     }
 
     private static String documentId(Object key) {

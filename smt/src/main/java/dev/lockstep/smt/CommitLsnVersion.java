@@ -13,12 +13,20 @@ package dev.lockstep.smt;
  *   <li>streamed change: {@code lastCommittedLsn} (the transaction's place in commit order); every change of one
  *       transaction shares it, and Kafka's order within a partition orders them (the sink indexes with
  *       {@code external_gte}, which accepts an equal version);</li>
- *   <li>the first transaction after the connector started has no {@code lastCommittedLsn}: its event LSN;</li>
- *   <li>snapshot read: the snapshot's LSN (Debezium's {@code source.lsn} on every read).</li>
+ *   <li>the first transaction after the connector started has no {@code lastCommittedLsn}: its event LSN. That is
+ *       safe per document: a row's earlier writer had to commit before this transaction could write the row, so
+ *       the earlier version is below this event's LSN;</li>
+ *   <li>snapshot read: {@value #SNAPSHOT}, below every streamed change. A snapshot read shows the row as committed
+ *       before the snapshot; every streamed change of the row committed after it, even one whose event LSN lies
+ *       before the snapshot's LSN (a transaction open while the snapshot ran). The snapshot's LSN stays in the
+ *       commit-LSN header for lineage.</li>
  * </ul>
  * An LSN is an unsigned 64-bit WAL position; real ones stay far below 2^63, so the version is a positive long.
  */
 public final class CommitLsnVersion {
+    /** The version of snapshot reads. */
+    public static final long SNAPSHOT = 0L;
+
     private CommitLsnVersion() {
     }
 
@@ -26,16 +34,14 @@ public final class CommitLsnVersion {
      * @param sequence Debezium's {@code source.sequence} (a JSON array of two quoted LSNs, either may be null), or null
      * @param lsn      Debezium's {@code source.lsn}, or null
      * @param snapshot whether the event is a snapshot read
-     * @return the version, or null when the event carries no position at all
+     * @return the version, or null when a streamed event carries no position at all
      */
     public static Long of(String sequence, Long lsn, boolean snapshot) {
-        if (!snapshot) {
-            Long lastCommitted = firstOfSequence(sequence);
-            if (lastCommitted != null) {
-                return lastCommitted;
-            }
+        if (snapshot) {
+            return SNAPSHOT;
         }
-        return lsn;
+        Long lastCommitted = firstOfSequence(sequence);
+        return lastCommitted != null ? lastCommitted : lsn;
     }
 
     /** The first element of {@code ["123","456"]} or {@code [null,"456"]}. */

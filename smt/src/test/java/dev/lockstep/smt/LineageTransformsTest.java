@@ -55,11 +55,14 @@ class LineageTransformsTest {
     }
 
     @Test
-    void firstTransactionAndSnapshotUseTheEventLsn() {
+    void firstTransactionUsesItsEventLsnAndSnapshotsTheLowestVersion() {
         SyncHeaders<SinkRecord> sync = configured(new SyncHeaders<>(), Map.of());
         assertThat(Lineage.longHeader(sync.apply(event("c", "false", 2_000L, "[null,\"2000\"]")).headers(), Lineage.VERSION)).isEqualTo(2_000L);
-        assertThat(Lineage.longHeader(sync.apply(event("r", "true", 900L, "[null,\"900\"]")).headers(), Lineage.VERSION)).isEqualTo(900L);
-        assertThat(Lineage.longHeader(sync.apply(event("r", "last", 900L, "[\"850\",\"900\"]")).headers(), Lineage.VERSION)).isEqualTo(900L);
+        SinkRecord snapshot = sync.apply(event("r", "true", 900L, "[null,\"900\"]"));
+        assertThat(Lineage.longHeader(snapshot.headers(), Lineage.VERSION)).isEqualTo(CommitLsnVersion.SNAPSHOT);
+        assertThat(Lineage.longHeader(snapshot.headers(), Lineage.COMMIT_LSN)).isEqualTo(900L);
+        assertThat(Lineage.longHeader(sync.apply(event("r", "last", 900L, "[\"850\",\"900\"]")).headers(), Lineage.VERSION))
+                .isEqualTo(CommitLsnVersion.SNAPSHOT);
     }
 
     @Test
