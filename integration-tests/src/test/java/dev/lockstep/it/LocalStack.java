@@ -37,6 +37,11 @@ public final class LocalStack implements AutoCloseable {
         return new LocalStack(repo, endpoints, !running);
     }
 
+    /** Runs {@code bin/lockstep-stack <args>} (e.g. "stop", "opensearch"), output in the stack log; returns its exit code. */
+    public int run(String... args) {
+        return run(repo, repo.resolve("integration-tests/target/lockstep-stack.log"), 600, args);
+    }
+
     public String pgUrl() {
         return get("PG_URL");
     }

@@ -1,0 +1,83 @@
+package dev.lockstep.it;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import org.awaitility.Awaitility;
+
+/**
+ * One test's own pipeline on the shared stack: a schema, a Debezium source and a Lockstep sink registered from
+ * config/connectors through the REST API, with names (schema, topics, slot, indices, DLQ) that keep it apart
+ * from other tests. {@link #close()} removes all of it.
+ */
+final class Pipeline implements AutoCloseable {
+    final LocalStack stack;
+    final String name;
+    final Connectors connectors;
+
+    Pipeline(LocalStack stack, String prefix) {
+        this.stack = stack;
+        this.name = prefix + Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
+        this.connectors = new Connectors(stack);
+    }
+
+    Connection connect() throws SQLException {
+        return DriverManager.getConnection(stack.pgUrl(), stack.pgUser(), stack.pgPassword());
+    }
+
+    void sql(String... statements) throws SQLException {
+        try (Connection pg = connect(); Statement s = pg.createStatement()) {
+            for (String statement : statements) {
+                s.execute(statement.replace("${schema}", name));
+            }
+        }
+    }
+
+    String topic(String table) {
+        return name + "." + name + "." + table;
+    }
+
+    String dlq() {
+        return name + "-dlq";
+    }
+
+    /** Starts the source for the given tables and a sink into indices named after the topics. */
+    void start(Map<String, String> sinkOverrides, String... tables) {
+        Map<String, String> source = connectors.fromFile("lockstep-postgres-source");
+        source.put("topic.prefix", name);
+        source.put("slot.name", name);
+        source.put("publication.name", name);
+        source.put("table.include.list", String.join(",", java.util.Arrays.stream(tables).map(t -> name + "." + t).toList()));
+        connectors.create(name + "-source", source);
+        Map<String, String> sink = connectors.fromFile("lockstep-opensearch-sink");
+        sink.put("topics", String.join(",", java.util.Arrays.stream(tables).map(this::topic).toList()));
+        sink.put("index.name.pattern", "${topic}");
+        sink.put("errors.deadletterqueue.topic.name", dlq());
+        sink.putAll(sinkOverrides);
+        connectors.create(name + "-sink", sink);
+        connectors.awaitRunning(name + "-source");
+        connectors.awaitRunning(name + "-sink");
+    }
+
+    String sinkTaskState() {
+        return Http.get(stack.connectUrl() + "/connectors/" + name + "-sink/status").body().path("tasks").path(0).path("state").asText();
+    }
+
+    @Override
+    public void close() throws SQLException {
+        connectors.deleteQuietly(name + "-sink");
+        connectors.deleteQuietly(name + "-source");
+        try (Connection pg = connect(); Statement s = pg.createStatement()) {
+            Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + name + "'");
+                return true;
+            });
+            s.execute("DROP PUBLICATION IF EXISTS " + name);
+            s.execute("DROP SCHEMA IF EXISTS " + name + " CASCADE");
+        }
+        Http.delete(stack.openSearchUrl() + "/" + name + "." + name + ".*");
+    }
+}

@@ -1,0 +1,120 @@
+package dev.lockstep.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.header.Header;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Bad records and a lost OpenSearch, on the real stack: nothing is lost and the task keeps running. */
+@ExtendWith(StackExtension.class)
+class SinkFailuresIT {
+
+    @Test
+    void mappingConflictGoesToTheDeadLetterQueueWithItsReasonAndTheRestIsIndexed(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "dl")) {
+            p.sql("CREATE SCHEMA ${schema}", "CREATE TABLE ${schema}.items (id int PRIMARY KEY, n text)",
+                    "INSERT INTO ${schema}.items VALUES (1, '10')");
+            String index = p.topic("items");
+            // The index exists with n as an integer: a row whose n is not a number cannot be indexed.
+            Http.Response created = Http.put(stack.openSearchUrl() + "/" + index,
+                    Map.of("mappings", Map.of("properties", Map.of("n", Map.of("type", "integer")))));
+            assertThat(created.status()).as(created.text()).isEqualTo(200);
+            p.start(Map.of(), "items");
+            p.sql("INSERT INTO ${schema}.items VALUES (2, 'not a number')", "INSERT INTO ${schema}.items VALUES (3, '30')");
+
+            awaitDocument(stack, index, "3");
+            assertThat(Http.get(stack.openSearchUrl() + "/" + index + "/_doc/1").body().path("found").asBoolean()).isTrue();
+            assertThat(Http.get(stack.openSearchUrl() + "/" + index + "/_doc/2").body().path("found").asBoolean()).isFalse();
+
+            List<Topics.Event> dead = Topics.read(stack, p.dlq(), Duration.ofSeconds(30), read -> !read.isEmpty());
+            assertThat(dead).hasSize(1);
+            String reason = header(dead.get(0), "__connect.errors.exception.message");
+            assertThat(reason).contains("id=2").contains("mapper_parsing_exception").contains(index);
+            assertThat(header(dead.get(0), "__connect.errors.topic")).isEqualTo(index);
+
+            p.sql("INSERT INTO ${schema}.items VALUES (4, '40')");
+            awaitDocument(stack, index, "4");
+            assertThat(p.sinkTaskState()).isEqualTo("RUNNING");
+        }
+    }
+
+    @Test
+    void openSearchDownForAMinuteLosesNothingAndTheTaskNeverFails(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "os")) {
+            p.sql("CREATE SCHEMA ${schema}", "CREATE TABLE ${schema}.items (id int PRIMARY KEY, n int NOT NULL)",
+                    "INSERT INTO ${schema}.items SELECT g, 0 FROM generate_series(1, 200) g");
+            String index = p.topic("items");
+            p.start(Map.of(), "items");
+            awaitSame(p, index);
+
+            assertThat(stack.run("stop", "opensearch")).isZero();
+            AtomicReference<String> worst = new AtomicReference<>("RUNNING");
+            long outageEnds = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            int round = 0;
+            try (Connection pg = p.connect(); Statement s = pg.createStatement()) {
+                while (System.nanoTime() < outageEnds) {
+                    round++;
+                    s.execute("UPDATE " + p.name + ".items SET n = n + 1 WHERE id % 10 = " + (round % 10));
+                    s.execute("INSERT INTO " + p.name + ".items VALUES (" + (1000 + round) + ", " + round + ")");
+                    if (round % 7 == 0) {
+                        s.execute("DELETE FROM " + p.name + ".items WHERE id = " + (round * 3 % 200 + 1));
+                    }
+                    if (!p.sinkTaskState().equals("RUNNING")) {
+                        worst.set(p.sinkTaskState());
+                    }
+                    Thread.sleep(1_000);
+                }
+            }
+            assertThat(stack.run("up")).isZero();
+            awaitSame(p, index);
+            assertThat(worst.get()).as("sink task state during the outage").isEqualTo("RUNNING");
+            assertThat(p.sinkTaskState()).isEqualTo("RUNNING");
+        }
+    }
+
+    private static String header(Topics.Event event, String name) {
+        Header h = event.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    private static void awaitDocument(LocalStack stack, String index, String id) {
+        Awaitility.await("document " + id + " in " + index).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                .until(() -> Http.get(stack.openSearchUrl() + "/" + index + "/_doc/" + id).body().path("found").asBoolean());
+    }
+
+    /** Waits until the index holds exactly the table's rows (id → n). */
+    private static void awaitSame(Pipeline p, String index) {
+        AtomicReference<String> last = new AtomicReference<>();
+        Awaitility.await("index " + index + " equals the table").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1))
+                .alias(index).until(() -> {
+                    Map<String, Integer> rows = new HashMap<>();
+                    try (Connection pg = p.connect(); Statement s = pg.createStatement();
+                            ResultSet rs = s.executeQuery("SELECT id, n FROM " + p.name + ".items")) {
+                        while (rs.next()) {
+                            rows.put(rs.getString(1), rs.getInt(2));
+                        }
+                    }
+                    Map<String, Integer> docs = new HashMap<>();
+                    if (Http.post(p.stack.openSearchUrl() + "/" + index + "/_refresh", null).status() != 200) {
+                        return false;
+                    }
+                    JsonNode hits = Http.post(p.stack.openSearchUrl() + "/" + index + "/_search?size=10000",
+                            Map.of("query", Map.of("match_all", Map.of()))).body().path("hits").path("hits");
+                    hits.forEach(h -> docs.put(h.get("_id").asText(), h.path("_source").path("n").asInt()));
+                    last.set(rows.size() + " rows, " + docs.size() + " documents");
+                    return rows.equals(docs);
+                });
+    }
+}
