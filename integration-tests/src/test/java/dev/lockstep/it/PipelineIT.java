@@ -97,6 +97,15 @@ class PipelineIT {
                 insertOrderLine(pg, order, "Z|" + order + "\\", 1);
             }
             awaitSameContent(pg);
+
+            // The sink created the index with the lineage object mapped explicitly: summable longs, dates.
+            JsonNode mapping = Http.get(stack.openSearchUrl() + "/" + run + "." + run + ".products/_mapping").body()
+                    .path(run + "." + run + ".products").path("mappings").path("properties").path("lockstep").path("properties");
+            assertThat(mapping.path("hash_hi").path("type").asText()).isEqualTo("long");
+            assertThat(mapping.path("hash_lo").path("type").asText()).isEqualTo("long");
+            assertThat(mapping.path("version").path("type").asText()).isEqualTo("long");
+            assertThat(mapping.path("source_ts_ms").path("type").asText()).isEqualTo("date");
+            assertThat(mapping.path("id").path("type").asText()).isEqualTo("keyword");
         }
     }
 

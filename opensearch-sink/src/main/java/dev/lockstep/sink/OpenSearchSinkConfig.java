@@ -31,6 +31,9 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
 
     public static final String INDEX_NAME_PATTERN = "index.name.pattern";
     public static final String INDEX_AUTO_CREATE = "index.auto.create";
+    public static final String INDEX_SETTINGS = "index.settings";
+    public static final String INDEX_MAPPINGS = "index.mappings";
+    public static final String LINEAGE_FIELD = "lineage.field";
 
     public static final String BATCH_SIZE = "batch.size";
 
@@ -83,6 +86,19 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
         def.define(INDEX_AUTO_CREATE, Type.BOOLEAN, true, Importance.MEDIUM,
                 "Create the index when it does not exist (with the node's defaults and any matching index template).",
                 INDEX_GROUP, ++order, Width.SHORT, "Create missing indices");
+        def.define(INDEX_SETTINGS, Type.STRING, "", new JsonObjectValidator(), Importance.LOW,
+                "Settings (a JSON object, e.g. {\"number_of_shards\": 1}) for indices the sink creates.",
+                INDEX_GROUP, ++order, Width.LONG, "Index settings");
+        def.define(INDEX_MAPPINGS, Type.STRING, "", new JsonObjectValidator(), Importance.MEDIUM,
+                "Mappings (a JSON object, e.g. {\"properties\": {\"price\": {\"type\": \"scaled_float\", "
+                        + "\"scaling_factor\": 100}}}) for indices the sink creates; the lineage field's mapping is added.",
+                INDEX_GROUP, ++order, Width.LONG, "Index mappings");
+        def.define(LINEAGE_FIELD, Type.STRING, "lockstep", Importance.LOW,
+                "The documents' lineage object (ToSearchDocument's metadata.field). The sink adds the document id and "
+                        + "the indexing time to it and maps it explicitly in indices it creates: hash (keyword), hash_hi "
+                        + "and hash_lo (long, summable), version and commit_lsn (long), source_ts_ms and indexed_at "
+                        + "(date), id (keyword). Empty: documents are sent as they are.",
+                INDEX_GROUP, ++order, Width.MEDIUM, "Lineage field");
 
         order = 0;
         def.define(BATCH_SIZE, Type.INT, 2_000, ConfigDef.Range.between(1, 100_000), Importance.MEDIUM,
@@ -168,6 +184,28 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
         @Override
         public String toString() {
             return "http:// or https:// URLs with a host, comma-separated";
+        }
+    }
+
+    static final class JsonObjectValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            String json = (String) value;
+            if (json == null || json.isBlank()) {
+                return;
+            }
+            try {
+                if (!IndexDefinition.JSON.readTree(json).isObject()) {
+                    throw new ConfigException(name, json, "must be a JSON object");
+                }
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new ConfigException(name, json, "is not valid JSON: " + e.getOriginalMessage());
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "a JSON object, or empty";
         }
     }
 

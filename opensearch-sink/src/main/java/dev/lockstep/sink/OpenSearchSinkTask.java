@@ -39,6 +39,8 @@ public class OpenSearchSinkTask extends SinkTask {
     private IndexNames indexNames;
     private ErrantRecordReporter reporter;
     private int batchSize;
+    private IndexDefinition indexDefinition;
+    private String lineageField;
     private final Set<String> knownIndices = new HashSet<>();
 
     @Override
@@ -54,6 +56,8 @@ public class OpenSearchSinkTask extends SinkTask {
                 config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MS), config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MAX_MS));
         indexNames = new IndexNames(config.getString(OpenSearchSinkConfig.INDEX_NAME_PATTERN));
         batchSize = config.getInt(OpenSearchSinkConfig.BATCH_SIZE);
+        indexDefinition = new IndexDefinition(config);
+        lineageField = config.getString(OpenSearchSinkConfig.LINEAGE_FIELD);
         try {
             reporter = context.errantRecordReporter();
         } catch (NoSuchMethodError | NoClassDefFoundError e) {
@@ -109,15 +113,34 @@ public class OpenSearchSinkTask extends SinkTask {
             return new DocumentOperation(record, index, id, null, version);
         }
         if (value instanceof Struct struct) {
-            return new DocumentOperation(record, index, id, SearchValues.toMap(struct, SearchValues.NumericFormat.STRING), version);
+            return new DocumentOperation(record, index, id, withLineage(SearchValues.toMap(struct, SearchValues.NumericFormat.STRING), id), version);
         }
         if (value instanceof Map<?, ?> map) {
             Map<String, Object> document = new LinkedHashMap<>(map.size() * 2);
             map.forEach((k, v) -> document.put(String.valueOf(k), v));
-            return new DocumentOperation(record, index, id, document, version);
+            return new DocumentOperation(record, index, id, withLineage(document, id), version);
         }
         throw new DataException("value is a " + value.getClass().getSimpleName()
                 + ", expected a document (Map or Struct) or null for a delete");
+    }
+
+    /** Adds the id copy and the indexing time to the document's lineage object (creating it if absent). */
+    private Map<String, Object> withLineage(Map<String, Object> document, String id) {
+        if (lineageField.isEmpty()) {
+            return document;
+        }
+        Object existing = document.get(lineageField);
+        Map<String, Object> lineage = new LinkedHashMap<>();
+        if (existing instanceof Map<?, ?> map) {
+            map.forEach((k, v) -> lineage.put(String.valueOf(k), v));
+        } else if (existing != null) {
+            throw new DataException("field '" + lineageField + "' is a " + existing.getClass().getSimpleName()
+                    + ", but lineage.field names it as Lockstep's lineage object; set lineage.field to another name");
+        }
+        lineage.put("id", id);
+        lineage.put("indexed_at", System.currentTimeMillis());
+        document.put(lineageField, lineage);
+        return document;
     }
 
     private static Long version(SinkRecord record) {
@@ -156,7 +179,7 @@ public class OpenSearchSinkTask extends SinkTask {
         try {
             if (!client.indices().exists(e -> e.index(index)).value()) {
                 try {
-                    client.indices().create(c -> c.index(index));
+                    client.indices().create(indexDefinition.request(index, client._transport().jsonpMapper()));
                     log.info("Created index {}", index);
                 } catch (OpenSearchException e) {
                     if (e.error() == null || !"resource_already_exists_exception".equals(e.error().type())) {

@@ -71,6 +71,32 @@ class OpenSearchSinkConfigTest {
     }
 
     @Test
+    void indexSettingsAndMappingsMustBeJsonObjects() {
+        Map<String, String> props = minimal();
+        props.put("index.mappings", "{\"properties\": ");
+        assertThatThrownBy(() -> new OpenSearchSinkConfig(props)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("index.mappings").hasMessageContaining("not valid JSON");
+        props.put("index.mappings", "[1]");
+        assertThatThrownBy(() -> new OpenSearchSinkConfig(props)).hasMessageContaining("must be a JSON object");
+        props.remove("index.mappings");
+        props.put("index.settings", "3");
+        assertThatThrownBy(() -> new OpenSearchSinkConfig(props)).hasMessageContaining("index.settings");
+    }
+
+    @Test
+    void lineageMappingIsAddedToTheUsersMappings() throws Exception {
+        var merged = IndexDefinition.JSON.readTree(IndexDefinition.mappings(
+                "{\"properties\": {\"price\": {\"type\": \"scaled_float\", \"scaling_factor\": 100}}}", "lockstep"));
+        assertThat(merged.at("/properties/price/type").asText()).isEqualTo("scaled_float");
+        assertThat(merged.at("/properties/lockstep/properties/hash_hi/type").asText()).isEqualTo("long");
+        assertThat(merged.at("/properties/lockstep/properties/source_ts_ms/type").asText()).isEqualTo("date");
+        assertThat(IndexDefinition.mappings("", "")).isNull();
+        // A user's own mapping of the lineage field wins.
+        var own = IndexDefinition.JSON.readTree(IndexDefinition.mappings("{\"properties\": {\"lockstep\": {\"type\": \"object\", \"enabled\": false}}}", "lockstep"));
+        assertThat(own.at("/properties/lockstep/enabled").asBoolean(true)).isFalse();
+    }
+
+    @Test
     void indexNamesFromTopic() {
         assertThat(new IndexNames("${table}").forTopic("Lockstep.public.Products")).isEqualTo("products");
         assertThat(new IndexNames("${topic}").forTopic("Lockstep.public.Products")).isEqualTo("lockstep.public.products");

@@ -33,7 +33,10 @@ class OpenSearchSinkTaskTest {
         DocumentOperation index = task.toOperation(new SinkRecord("db.public.products", 0, null, "42", null, Map.of("a", 1), 3));
         assertThat(index.index()).isEqualTo("products");
         assertThat(index.id()).isEqualTo("42");
-        assertThat(index.document()).containsEntry("a", 1);
+        assertThat(index.document()).containsEntry("a", 1).containsKey("lockstep");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> lineage = (Map<String, Object>) index.document().get("lockstep");
+        assertThat(lineage).containsEntry("id", "42").containsKey("indexed_at");
         assertThat(index.isDelete()).isFalse();
 
         DocumentOperation delete = task.toOperation(new SinkRecord("db.public.products", 0, null, "42", null, null, 4));
