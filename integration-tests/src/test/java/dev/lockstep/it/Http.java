@@ -29,6 +29,20 @@ public final class Http {
         return send("GET", url, null);
     }
 
+    /** A GET that accepts any content type, as Prometheus or curl would send it. */
+    public static Response getAny(String url) {
+        try {
+            HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
+                    .header("Accept", "*/*").GET().build(), HttpResponse.BodyHandlers.ofString());
+            return new Response(r.statusCode(), null, r.body());
+        } catch (IOException e) {
+            throw new IllegalStateException("GET " + url + " failed: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static Response put(String url, Object body) {
         return send("PUT", url, body);
     }

@@ -106,6 +106,19 @@ class PipelineIT {
             assertThat(mapping.path("version").path("type").asText()).isEqualTo("long");
             assertThat(mapping.path("source_ts_ms").path("type").asText()).isEqualTo("date");
             assertThat(mapping.path("id").path("type").asText()).isEqualTo("keyword");
+
+            // The worker serves the sink's meters for Prometheus on its REST port.
+            Http.Response metrics = Http.getAny(stack.connectUrl() + "/metrics");
+            assertThat(metrics.status()).isEqualTo(200);
+            String productsIndex = run + "." + run + ".products";
+            assertThat(metrics.text())
+                    .containsPattern("lockstep_sink_records_total\\{connector=\"" + sink + "\",index=\"" + java.util.regex.Pattern.quote(productsIndex)
+                            + "\",result=\"indexed\",task=\"0\"} [1-9]")
+                    .containsPattern("lockstep_sink_records_total\\{connector=\"" + sink + "\",index=\"" + java.util.regex.Pattern.quote(productsIndex)
+                            + "\",result=\"deleted\",task=\"0\"} [1-9]")
+                    .contains("lockstep_sink_end_to_end_latency_seconds_bucket{connector=\"" + sink + "\"")
+                    .contains("le=\"0.05\"").contains("le=\"60.0\"")
+                    .contains("lockstep_sink_bulk_size_operations_count{connector=\"" + sink + "\"");
         }
     }
 

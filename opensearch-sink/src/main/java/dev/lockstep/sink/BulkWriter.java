@@ -3,6 +3,8 @@ package dev.lockstep.sink;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import dev.lockstep.sink.metrics.SinkMetrics;
+import dev.lockstep.smt.Lineage;
 import org.apache.kafka.common.utils.ExponentialBackoff;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.opensearch.client.opensearch.OpenSearchClient;
@@ -28,13 +30,14 @@ final class BulkWriter {
     record Rejection(DocumentOperation operation, int status, String reason) {
     }
 
-    private long versionConflicts;
     private final OpenSearchClient client;
+    private final SinkMetrics metrics;
     private final int maxRetries;
     private final ExponentialBackoff backoff;
 
-    BulkWriter(OpenSearchClient client, int maxRetries, long backoffMs, long backoffMaxMs) {
+    BulkWriter(OpenSearchClient client, SinkMetrics metrics, int maxRetries, long backoffMs, long backoffMaxMs) {
         this.client = client;
+        this.metrics = metrics;
         this.maxRetries = maxRetries;
         this.backoff = new ExponentialBackoff(backoffMs, 2, backoffMaxMs, 0.2);
     }
@@ -52,16 +55,20 @@ final class BulkWriter {
             try {
                 BulkResponse response = send(pending);
                 List<BulkResponseItem> items = response.items();
+                long now = System.currentTimeMillis();
                 transientReason = null;
                 for (int i = 0; i < items.size(); i++) {
                     BulkResponseItem item = items.get(i);
                     DocumentOperation op = pending.get(i);
                     ErrorCause error = item.error();
+                    SinkMetrics.IndexMeters meters = metrics.index(op.index());
                     if (error == null) {
-                        continue; // acknowledged; a delete of a missing document answers 404 without error
+                        // Acknowledged; a delete of a missing document answers 404 without an error.
+                        meters.acknowledged(op.isDelete(), Lineage.longHeader(op.record().headers(), Lineage.SOURCE_TS_MS), now);
+                        continue;
                     }
                     if (item.status() == 409 && "version_conflict_engine_exception".equals(error.type())) {
-                        versionConflicts++; // a newer version is already indexed: this operation is stale, as intended
+                        meters.versionConflict(); // a newer version is already indexed: this operation is stale, as intended
                         continue;
                     }
                     String reason = error.type() + ": " + error.reason();
@@ -69,6 +76,7 @@ final class BulkWriter {
                         retry.add(op);
                         transientReason = "status " + item.status() + " " + reason;
                     } else {
+                        meters.failed();
                         rejections.add(new Rejection(op, item.status(), reason));
                     }
                 }
@@ -90,6 +98,7 @@ final class BulkWriter {
                 throw new RetriableException(retry.size() + " operations still failing after " + maxRetries
                         + " retries (" + transientReason + "); Connect will redeliver the batch");
             }
+            metrics.retried(retry.size());
             long sleepMs = backoff.backoff(attempt);
             log.warn("Retrying {} of {} operations in {} ms (attempt {} of {}): {}", retry.size(), pending.size(), sleepMs,
                     attempt + 1, maxRetries, transientReason);
@@ -99,17 +108,19 @@ final class BulkWriter {
         return rejections;
     }
 
-    /** Operations skipped so far because OpenSearch already held a newer version of their document. */
-    long versionConflicts() {
-        return versionConflicts;
-    }
-
     private BulkResponse send(List<DocumentOperation> operations) throws IOException {
         BulkRequest.Builder request = new BulkRequest.Builder();
         for (DocumentOperation op : operations) {
             request.operations(op.toBulkOperation());
         }
-        return client.bulk(request.build());
+        BulkRequest bulk = request.build();
+        try {
+            return metrics.bulk(operations.size(), () -> client.bulk(bulk));
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
     }
 
     static boolean isTransient(int status) {

@@ -1,6 +1,5 @@
 package dev.lockstep.sink;
 
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.Config;
@@ -11,6 +10,9 @@ import org.apache.kafka.connect.sink.SinkConnector;
 
 /** Keeps OpenSearch indices in step with topics of search documents (see {@link OpenSearchSinkTask}). */
 public class OpenSearchSinkConnector extends SinkConnector {
+    /** Added to each task's config: the task's number, for its metrics' tags. */
+    static final String TASK_ID = "lockstep.task.id";
+
     private Map<String, String> props;
 
     @Override
@@ -26,7 +28,13 @@ public class OpenSearchSinkConnector extends SinkConnector {
 
     @Override
     public List<Map<String, String>> taskConfigs(int maxTasks) {
-        return Collections.nCopies(maxTasks, props);
+        List<Map<String, String>> configs = new java.util.ArrayList<>(maxTasks);
+        for (int i = 0; i < maxTasks; i++) {
+            Map<String, String> task = new java.util.HashMap<>(props);
+            task.put(TASK_ID, Integer.toString(i));
+            configs.add(task);
+        }
+        return configs;
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.lockstep.sink;
 
+import dev.lockstep.sink.metrics.LockstepMetrics;
+import dev.lockstep.sink.metrics.SinkMetrics;
 import dev.lockstep.smt.Lineage;
 import dev.lockstep.smt.RecordLocation;
 import dev.lockstep.smt.SearchValues;
@@ -35,6 +37,7 @@ public class OpenSearchSinkTask extends SinkTask {
 
     private OpenSearchSinkConfig config;
     private OpenSearchClient client;
+    private SinkMetrics metrics;
     private BulkWriter writer;
     private IndexNames indexNames;
     private ErrantRecordReporter reporter;
@@ -52,7 +55,9 @@ public class OpenSearchSinkTask extends SinkTask {
     public void start(Map<String, String> props) {
         config = new OpenSearchSinkConfig(props);
         client = OpenSearchClients.create(config);
-        writer = new BulkWriter(client, config.getInt(OpenSearchSinkConfig.MAX_RETRIES),
+        metrics = new SinkMetrics(LockstepMetrics.registry(), props.getOrDefault("name", "unnamed"),
+                props.getOrDefault(OpenSearchSinkConnector.TASK_ID, "0"));
+        writer = new BulkWriter(client, metrics, config.getInt(OpenSearchSinkConfig.MAX_RETRIES),
                 config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MS), config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MAX_MS));
         indexNames = new IndexNames(config.getString(OpenSearchSinkConfig.INDEX_NAME_PATTERN));
         batchSize = config.getInt(OpenSearchSinkConfig.BATCH_SIZE);
@@ -196,13 +201,17 @@ public class OpenSearchSinkTask extends SinkTask {
     private void malformed(SinkRecord record, String reason, Throwable cause) {
         String where = RecordLocation.of(record);
         switch (config.malformedDocumentBehavior()) {
-            case WARN -> log.warn("Skipping record {}: {}", where, reason);
+            case WARN -> {
+                log.warn("Skipping record {}: {}", where, reason);
+                metrics.skipped();
+            }
             case REPORT -> {
                 if (reporter == null) {
                     throw new ConnectException("cannot report record " + where + " to the dead-letter queue (this worker "
                             + "has no errant record reporter): " + reason);
                 }
                 reporter.report(record, cause != null && cause.getMessage().equals(reason) ? cause : new DataException(reason, cause));
+                metrics.deadLettered();
             }
             default -> throw new ConnectException("record " + where + " cannot be indexed: " + reason
                     + " (behavior.on.malformed.documents=fail)", cause);
@@ -211,6 +220,9 @@ public class OpenSearchSinkTask extends SinkTask {
 
     @Override
     public void stop() {
+        if (metrics != null) {
+            metrics.close();
+        }
         if (client != null) {
             try {
                 client._transport().close();

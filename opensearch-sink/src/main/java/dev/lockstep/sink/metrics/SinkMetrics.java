@@ -1,0 +1,147 @@
+package dev.lockstep.sink.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The sink task's meters, tagged by connector and task (and index where it applies). Names, as Prometheus
+ * shows them, start with {@code lockstep_sink_}; see README.md for the list. A task removes its meters when it
+ * stops, so a worker never reports series of tasks it no longer runs.
+ */
+public final class SinkMetrics implements AutoCloseable {
+    /** Buckets of the end-to-end latency: 50 ms resolution at the low end, up to a minute. */
+    static final Duration[] LATENCY_BUCKETS = {
+        Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(75), Duration.ofMillis(100),
+        Duration.ofMillis(150), Duration.ofMillis(200), Duration.ofMillis(250), Duration.ofMillis(300), Duration.ofMillis(400),
+        Duration.ofMillis(500), Duration.ofMillis(750), Duration.ofSeconds(1), Duration.ofMillis(1500), Duration.ofSeconds(2),
+        Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofMillis(7500), Duration.ofSeconds(10), Duration.ofSeconds(15),
+        Duration.ofSeconds(20), Duration.ofSeconds(30), Duration.ofSeconds(45), Duration.ofSeconds(60)};
+
+    private final MeterRegistry registry;
+    private final Tags tags;
+    private final List<Meter> meters = new ArrayList<>();
+    private final Map<String, IndexMeters> byIndex = new ConcurrentHashMap<>();
+    private final Counter retries;
+    private final Counter deadLettered;
+    private final Counter warned;
+    private final DistributionSummary bulkSize;
+    private final Timer bulkLatency;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicInteger pausedPartitions = new AtomicInteger();
+
+    /** Per-index meters. */
+    public final class IndexMeters {
+        final Timer endToEnd;
+        final Counter indexed;
+        final Counter deleted;
+        final Counter stale;
+        final Counter failed;
+
+        IndexMeters(String index) {
+            Tags t = tags.and("index", index);
+            endToEnd = keep(Timer.builder("lockstep.sink.end.to.end.latency")
+                    .description("From the source transaction's commit to OpenSearch's acknowledgement")
+                    .serviceLevelObjectives(LATENCY_BUCKETS).minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofMinutes(10)).tags(t).register(registry));
+            indexed = keep(Counter.builder("lockstep.sink.records").description("Records acknowledged by OpenSearch, by result")
+                    .tags(t).tag("result", "indexed").register(registry));
+            deleted = keep(Counter.builder("lockstep.sink.records").tags(t).tag("result", "deleted").register(registry));
+            stale = keep(Counter.builder("lockstep.sink.records").tags(t).tag("result", "version_conflict").register(registry));
+            failed = keep(Counter.builder("lockstep.sink.records").tags(t).tag("result", "failed").register(registry));
+        }
+
+        /** An acknowledged index or delete; {@code sourceTsMs} is the source commit time, or null. */
+        public void acknowledged(boolean delete, Long sourceTsMs, long nowMs) {
+            (delete ? deleted : indexed).increment();
+            if (sourceTsMs != null) {
+                endToEnd.record(Math.max(0, nowMs - sourceTsMs), TimeUnit.MILLISECONDS);
+            }
+        }
+
+        /** An operation skipped because OpenSearch already held a newer version of the document. */
+        public void versionConflict() {
+            stale.increment();
+        }
+
+        /** An operation OpenSearch rejected for good. */
+        public void failed() {
+            failed.increment();
+        }
+    }
+
+    public SinkMetrics(MeterRegistry registry, String connector, String task) {
+        this.registry = registry;
+        this.tags = Tags.of("connector", connector, "task", task);
+        retries = keep(Counter.builder("lockstep.sink.retries").description("Bulk requests or items sent again after a transient failure")
+                .tags(tags).register(registry));
+        deadLettered = keep(Counter.builder("lockstep.sink.dlq.records").description("Records reported to the dead-letter queue")
+                .tags(tags).register(registry));
+        warned = keep(Counter.builder("lockstep.sink.skipped.records").description("Records skipped with a warning")
+                .tags(tags).register(registry));
+        bulkSize = keep(DistributionSummary.builder("lockstep.sink.bulk.size").description("Operations per bulk request")
+                .baseUnit("operations").tags(tags).register(registry));
+        bulkLatency = keep(Timer.builder("lockstep.sink.bulk.latency").description("Duration of one bulk request")
+                .serviceLevelObjectives(LATENCY_BUCKETS).tags(tags).register(registry));
+        keep(Gauge.builder("lockstep.sink.inflight.bulks", inFlight, AtomicInteger::get).description("Bulk requests in flight")
+                .tags(tags).register(registry));
+        keep(Gauge.builder("lockstep.sink.paused.partitions", pausedPartitions, AtomicInteger::get)
+                .description("Topic partitions paused for backpressure").tags(tags).register(registry));
+    }
+
+    public IndexMeters index(String index) {
+        return byIndex.computeIfAbsent(index, IndexMeters::new);
+    }
+
+    public void retried(int operations) {
+        retries.increment(operations);
+    }
+
+    public void deadLettered() {
+        deadLettered.increment();
+    }
+
+    public void skipped() {
+        warned.increment();
+    }
+
+    /** Times one bulk request of {@code size} operations. */
+    public <T> T bulk(int size, java.util.concurrent.Callable<T> request) throws Exception {
+        bulkSize.record(size);
+        inFlight.incrementAndGet();
+        long start = System.nanoTime();
+        try {
+            return request.call();
+        } finally {
+            bulkLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            inFlight.decrementAndGet();
+        }
+    }
+
+    public void pausedPartitions(int count) {
+        pausedPartitions.set(count);
+    }
+
+    private synchronized <M extends Meter> M keep(M meter) {
+        meters.add(meter);
+        return meter;
+    }
+
+    @Override
+    public synchronized void close() {
+        meters.forEach(registry::remove);
+        meters.clear();
+        byIndex.clear();
+    }
+}
