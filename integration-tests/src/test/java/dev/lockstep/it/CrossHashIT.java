@@ -206,14 +206,6 @@ class CrossHashIT {
 
     private void cleanUp(String slot) throws SQLException {
         new Connectors(stack).deleteQuietly(slot);
-        try (Connection pg = DriverManager.getConnection(stack.pgUrl(), stack.pgUser(), stack.pgPassword());
-                Statement s = pg.createStatement()) {
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-                s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
-                return true;
-            });
-            s.execute("DROP PUBLICATION IF EXISTS " + slot);
-            s.execute("DROP SCHEMA IF EXISTS " + slot + " CASCADE");
-        }
+        Pipeline.dropSource(stack, slot);
     }
 }

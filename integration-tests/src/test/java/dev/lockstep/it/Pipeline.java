@@ -70,7 +70,18 @@ final class Pipeline implements AutoCloseable {
     public void close() throws SQLException {
         connectors.deleteQuietly(name + "-sink");
         connectors.deleteQuietly(name + "-source");
-        try (Connection pg = connect(); Statement s = pg.createStatement()) {
+        dropSource(stack, name);
+        Http.delete(stack.openSearchUrl() + "/" + name + "." + name + ".*");
+    }
+
+    /**
+     * Drops what a Debezium source named {@code name} (slot, publication and schema all so named) leaves in
+     * PostgreSQL: the slot outlives its connector and would keep WAL on a reused stack.
+     */
+    static void dropSource(LocalStack stack, String name) throws SQLException {
+        try (Connection pg = DriverManager.getConnection(stack.pgUrl(), stack.pgUser(), stack.pgPassword());
+                Statement s = pg.createStatement()) {
+            // The task may still hold the slot for a moment after its connector was deleted.
             Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
                 s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + name + "'");
                 return true;
@@ -78,6 +89,5 @@ final class Pipeline implements AutoCloseable {
             s.execute("DROP PUBLICATION IF EXISTS " + name);
             s.execute("DROP SCHEMA IF EXISTS " + name + " CASCADE");
         }
-        Http.delete(stack.openSearchUrl() + "/" + name + "." + name + ".*");
     }
 }

@@ -285,16 +285,7 @@ class PipelineIT {
         }
         connectors.deleteQuietly(sink);
         connectors.deleteQuietly(source);
-        try (Connection pg = DriverManager.getConnection(stack.pgUrl(), stack.pgUser(), stack.pgPassword());
-                Statement s = pg.createStatement()) {
-            // The slot outlives the connector; drop it once the task let go, so a reused stack keeps no WAL for us.
-            Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-                s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + run + "'");
-                return true;
-            });
-            s.execute("DROP PUBLICATION IF EXISTS " + run);
-            s.execute("DROP SCHEMA IF EXISTS " + run + " CASCADE");
-        }
+        Pipeline.dropSource(stack, run);
         Http.delete(stack.openSearchUrl() + "/" + run + "." + run + ".*");
     }
 }

@@ -22,8 +22,17 @@ class SinkConfigValidationIT {
         config.put("connector.class", "dev.lockstep.sink.OpenSearchSinkConnector");
         config.put("name", "validation-probe");
         config.put("topics", "t");
-        config.put("connection.url", "http://127.0.0.1:9200");
+        // As a user would write it: the worker resolves the local OpenSearch's URL from its environment.
+        config.put("connection.url", "${env:LOCKSTEP_OPENSEARCH_URL}");
         return config;
+    }
+
+    @Test
+    void unreachableOpenSearchIsAnErrorOnTheUrl(LocalStack stack) {
+        Map<String, String> config = validConfig();
+        config.put("connection.url", "http://127.0.0.1:1");
+        JsonNode result = new Connectors(stack).validate(SINK, config).body();
+        assertThat(errorsOf(result, "connection.url")).singleElement().asString().contains("cannot reach OpenSearch at http://127.0.0.1:1");
     }
 
     @Test

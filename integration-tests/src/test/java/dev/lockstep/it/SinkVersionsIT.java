@@ -77,15 +77,7 @@ class SinkVersionsIT {
             connectors.deleteQuietly(run + "-replay");
             connectors.deleteQuietly(run + "-sink");
             connectors.deleteQuietly(run + "-source");
-            try (Connection pg = DriverManager.getConnection(stack.pgUrl(), stack.pgUser(), stack.pgPassword());
-                    Statement s = pg.createStatement()) {
-                Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-                    s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + run + "'");
-                    return true;
-                });
-                s.execute("DROP PUBLICATION IF EXISTS " + run);
-                s.execute("DROP SCHEMA IF EXISTS " + run + " CASCADE");
-            }
+            Pipeline.dropSource(stack, run);
             Http.delete(stack.openSearchUrl() + "/" + index);
         }
     }

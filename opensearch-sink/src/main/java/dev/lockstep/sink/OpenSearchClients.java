@@ -18,7 +18,12 @@ final class OpenSearchClients {
     }
 
     static OpenSearchClient create(OpenSearchSinkConfig config) {
-        HttpHost[] hosts = config.urls().stream().map(OpenSearchClients::host).toArray(HttpHost[]::new);
+        return create(config, config.urls().toArray(URI[]::new));
+    }
+
+    /** A client for some of the configured nodes (validation checks them one by one). */
+    static OpenSearchClient create(OpenSearchSinkConfig config, URI... urls) {
+        HttpHost[] hosts = java.util.Arrays.stream(urls).map(OpenSearchClients::host).toArray(HttpHost[]::new);
         int connectTimeoutMs = config.getInt(OpenSearchSinkConfig.CONNECTION_TIMEOUT_MS);
         int readTimeoutMs = config.getInt(OpenSearchSinkConfig.READ_TIMEOUT_MS);
         String user = config.username();
@@ -35,6 +40,29 @@ final class OpenSearchClients {
                 .setRequestConfigCallback(r -> r.setResponseTimeout(Timeout.ofMilliseconds(readTimeoutMs)))
                 .setHttpClientConfigCallback(http -> http.setDefaultCredentialsProvider(credentials));
         return new OpenSearchClient(builder.build());
+    }
+
+    /** The HTTP status behind a transport failure, or 0 when it never got an answer. */
+    static int statusOf(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.opensearch.client.transport.httpclient5.ResponseException r) {
+                return r.status();
+            }
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("status(?: code)?:? (\\d{3})").matcher(String.valueOf(t.getMessage()));
+            if (m.find()) {
+                return Integer.parseInt(m.group(1));
+            }
+        }
+        return 0;
+    }
+
+    /** The innermost cause's message: what a user can act on (refused, unknown host, certificate, ...). */
+    static String describe(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
     }
 
     static HttpHost host(URI uri) {

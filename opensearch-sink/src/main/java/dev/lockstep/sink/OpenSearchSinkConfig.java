@@ -28,6 +28,7 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
     public static final String CONNECTION_PASSWORD = "connection.password";
     public static final String CONNECTION_TIMEOUT_MS = "connection.timeout.ms";
     public static final String READ_TIMEOUT_MS = "read.timeout.ms";
+    public static final String VALIDATE_CONNECTION = "validate.connection";
 
     public static final String INDEX_NAME_PATTERN = "index.name.pattern";
     public static final String INDEX_AUTO_CREATE = "index.auto.create";
@@ -77,6 +78,10 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
         def.define(READ_TIMEOUT_MS, Type.INT, 30_000, ConfigDef.Range.atLeast(1), Importance.LOW,
                 "How long to wait for a response, in milliseconds; a timed-out bulk is retried.",
                 CONNECTION_GROUP, ++order, Width.SHORT, "Read timeout");
+        def.define(VALIDATE_CONNECTION, Type.BOOLEAN, true, Importance.LOW,
+                "Whether config validation (PUT /connector-plugins/.../config/validate, and creating the connector) "
+                        + "connects to every node with the configured credentials and reports what fails on the field to fix.",
+                CONNECTION_GROUP, ++order, Width.SHORT, "Check the connection when validating");
 
         order = 0;
         def.define(INDEX_NAME_PATTERN, Type.STRING, "${topic}", new IndexPatternValidator(), Importance.HIGH,

@@ -7,6 +7,9 @@ import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.sink.SinkConnector;
+import org.opensearch.client.opensearch.OpenSearchClient;
+import org.opensearch.client.opensearch._types.OpenSearchException;
+import java.io.IOException;
 
 /** Keeps OpenSearch indices in step with topics of search documents (see {@link OpenSearchSinkTask}). */
 public class OpenSearchSinkConnector extends SinkConnector {
@@ -61,7 +64,52 @@ public class OpenSearchSinkConnector extends SinkConnector {
             user.addErrorMessage(OpenSearchSinkConfig.CONNECTION_USERNAME + " is required when "
                     + OpenSearchSinkConfig.CONNECTION_PASSWORD + " is set");
         }
+        boolean valid = config.configValues().stream().allMatch(v -> v.errorMessages().isEmpty());
+        if (valid && new OpenSearchSinkConfig(connectorConfigs).getBoolean(OpenSearchSinkConfig.VALIDATE_CONNECTION)) {
+            checkConnection(new OpenSearchSinkConfig(connectorConfigs), config);
+        }
         return config;
+    }
+
+    /** Asks every configured node who it is, with the configured credentials; puts what fails on the field to fix. */
+    private static void checkConnection(OpenSearchSinkConfig sinkConfig, Config config) {
+        for (java.net.URI url : sinkConfig.urls()) {
+            OpenSearchClient client = OpenSearchClients.create(sinkConfig, url);
+            try {
+                client.info();
+            } catch (OpenSearchException e) {
+                connectionError(config, url, e.status(), e.getMessage(), sinkConfig.username() != null);
+            } catch (IOException | RuntimeException e) {
+                int status = OpenSearchClients.statusOf(e);
+                if (status > 0) {
+                    connectionError(config, url, status, e.getMessage(), sinkConfig.username() != null);
+                } else {
+                    find(config, OpenSearchSinkConfig.CONNECTION_URL).addErrorMessage("cannot reach OpenSearch at " + url
+                            + ": " + OpenSearchClients.describe(e));
+                }
+            } finally {
+                try {
+                    client._transport().close();
+                } catch (IOException ignored) {
+                    // validation only
+                }
+            }
+        }
+    }
+
+    private static void connectionError(Config config, java.net.URI url, int status, String message, boolean hasUser) {
+        if (status == 401) {
+            find(config, hasUser ? OpenSearchSinkConfig.CONNECTION_PASSWORD : OpenSearchSinkConfig.CONNECTION_USERNAME)
+                    .addErrorMessage("OpenSearch at " + url + " refused the credentials (401 Unauthorized)"
+                            + (hasUser ? ": check connection.username and connection.password"
+                                    : ": it requires connection.username and connection.password"));
+        } else if (status == 403) {
+            find(config, OpenSearchSinkConfig.CONNECTION_USERNAME).addErrorMessage("OpenSearch at " + url
+                    + " accepted the user but denied access (403 Forbidden): " + message);
+        } else {
+            find(config, OpenSearchSinkConfig.CONNECTION_URL).addErrorMessage("OpenSearch at " + url + " answered status "
+                    + status + ": " + message);
+        }
     }
 
     private static ConfigValue find(Config config, String name) {

@@ -114,7 +114,18 @@ class OpenSearchSinkConfigTest {
         props.put("connection.password", "secret");
         assertThat(errors(connector, props, "connection.username")).singleElement().asString().contains("connection.password");
         props.put("connection.username", "admin");
+        props.put("validate.connection", "false");
         assertThat(connector.validate(props).configValues()).allSatisfy(v -> assertThat(v.errorMessages()).isEmpty());
+    }
+
+    @Test
+    void validateReportsAnUnreachableNodeOnTheUrl() {
+        Map<String, String> props = minimal();
+        props.put("connection.url", "http://127.0.0.1:1"); // nothing listens on port 1
+        props.put("connection.timeout.ms", "2000");
+        List<String> errors = errors(new OpenSearchSinkConnector(), props, "connection.url");
+        assertThat(errors).singleElement().asString().contains("cannot reach OpenSearch at http://127.0.0.1:1")
+                .containsIgnoringCase("refused");
     }
 
     private static List<String> errors(OpenSearchSinkConnector connector, Map<String, String> props, String field) {

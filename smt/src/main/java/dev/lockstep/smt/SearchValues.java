@@ -80,14 +80,8 @@ public final class SearchValues {
             }
             return out;
         }
-        if (value instanceof byte[] bytes) {
-            return Base64.getEncoder().encodeToString(bytes);
-        }
-        if (value instanceof ByteBuffer buffer) {
-            ByteBuffer copy = buffer.duplicate();
-            byte[] bytes = new byte[copy.remaining()];
-            copy.get(bytes);
-            return Base64.getEncoder().encodeToString(bytes);
+        if (value instanceof byte[] || value instanceof ByteBuffer) {
+            return Base64.getEncoder().encodeToString(bytes(value));
         }
         if (value instanceof BigDecimal decimal) {
             return numeric(decimal, numericFormat);
@@ -183,7 +177,8 @@ public final class SearchValues {
         }
     }
 
-    private static byte[] bytes(Object value) {
+    /** The bytes of a Connect BYTES value (a byte[] or a ByteBuffer, whose position is left alone). */
+    public static byte[] bytes(Object value) {
         if (value == null) {
             return null;
         }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import dev.lockstep.smt.SearchValues;
 import org.apache.kafka.connect.data.Decimal;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
@@ -92,7 +93,7 @@ public final class CanonicalValues {
                         throw new DataException("field '" + field + "': numeric NaN/Infinity in precise mode has no value; "
                                 + "use decimal.handling.mode=string");
                     }
-                    return new BigDecimal(new BigInteger(bytes(unscaled)), s.getInt32("scale")).toPlainString();
+                    return new BigDecimal(new BigInteger(SearchValues.bytes(unscaled)), s.getInt32("scale")).toPlainString();
                 }
                 case "io.debezium.time.Date":
                     return date(LocalDate.ofEpochDay(((Number) value).longValue()));
@@ -157,7 +158,7 @@ public final class CanonicalValues {
             return String.format("%08x", Float.floatToIntBits(f));
         }
         if (value instanceof byte[] || value instanceof ByteBuffer) {
-            return HEX.formatHex(bytes(value));
+            return HEX.formatHex(SearchValues.bytes(value));
         }
         if (value instanceof BigDecimal d) {
             return d.toPlainString();
@@ -216,15 +217,5 @@ public final class CanonicalValues {
 
     private static long num(String group) {
         return group == null ? 0 : Long.parseLong(group);
-    }
-
-    private static byte[] bytes(Object value) {
-        if (value instanceof byte[] b) {
-            return b;
-        }
-        ByteBuffer copy = ((ByteBuffer) value).duplicate();
-        byte[] b = new byte[copy.remaining()];
-        copy.get(b);
-        return b;
     }
 }
