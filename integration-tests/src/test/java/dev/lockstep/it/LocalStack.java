@@ -39,7 +39,12 @@ public final class LocalStack implements AutoCloseable {
 
     /** Runs {@code bin/lockstep-stack <args>} (e.g. "stop", "opensearch"), output in the stack log; returns its exit code. */
     public int run(String... args) {
-        return run(repo, repo.resolve("integration-tests/target/lockstep-stack.log"), 600, args);
+        return run(Map.of(), args);
+    }
+
+    /** As {@link #run(String...)}, with extra environment variables (e.g. LOCKSTEP_OPENSEARCH_SETTINGS). */
+    public int run(Map<String, String> env, String... args) {
+        return run(repo, repo.resolve("integration-tests/target/lockstep-stack.log"), 600, env, args);
     }
 
     public String pgUrl() {
@@ -109,13 +114,19 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private static int run(Path repo, Path log, long timeoutSeconds, String... args) {
+        return run(repo, log, timeoutSeconds, Map.of(), args);
+    }
+
+    private static int run(Path repo, Path log, long timeoutSeconds, Map<String, String> env, String... args) {
         try {
             Files.createDirectories(log.getParent());
             List<String> command = new java.util.ArrayList<>();
             command.add(repo.resolve("bin/lockstep-stack").toString());
             command.addAll(List.of(args));
-            Process p = new ProcessBuilder(command).directory(repo.toFile())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            ProcessBuilder builder = new ProcessBuilder(command).directory(repo.toFile())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            builder.environment().putAll(env);
+            Process p = builder.start();
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IllegalStateException("bin/lockstep-stack " + String.join(" ", args) + " timed out; see " + log);

@@ -51,7 +51,7 @@ class SinkFailuresIT {
     }
 
     @Test
-    void openSearchDownForAMinuteLosesNothingAndTheTaskNeverFails(LocalStack stack) throws Exception {
+    void openSearchDownForAMinuteAndATaskRestartLoseNothingAndTheTaskNeverFails(LocalStack stack) throws Exception {
         try (Pipeline p = new Pipeline(stack, "os")) {
             p.sql("CREATE SCHEMA ${schema}", "CREATE TABLE ${schema}.items (id int PRIMARY KEY, n int NOT NULL)",
                     "INSERT INTO ${schema}.items SELECT g, 0 FROM generate_series(1, 200) g");
@@ -74,6 +74,11 @@ class SinkFailuresIT {
                     if (!p.sinkTaskState().equals("RUNNING")) {
                         worst.set(p.sinkTaskState());
                     }
+                    if (round == 30) {
+                        // Restart the task while its bulks fail: what it had not acknowledged must come again.
+                        Http.Response restart = Http.post(stack.connectUrl() + "/connectors/" + p.name + "-sink/tasks/0/restart", null);
+                        assertThat(restart.status()).as(restart.text()).isIn(200, 202, 204);
+                    }
                     Thread.sleep(1_000);
                 }
             }
@@ -81,6 +86,61 @@ class SinkFailuresIT {
             awaitSame(p, index);
             assertThat(worst.get()).as("sink task state during the outage").isEqualTo("RUNNING");
             assertThat(p.sinkTaskState()).isEqualTo("RUNNING");
+        }
+    }
+
+    @Test
+    void writeQueueRejections429AreRetriedUntilEverythingIsIndexed(LocalStack stack) throws Exception {
+        // A node whose write pool has one thread and a one-slot queue, kept busy by a bulk loader of its own:
+        // most of the sink's bulks (or their items) come back 429.
+        assertThat(stack.run("stop", "opensearch")).isZero();
+        try {
+            assertThat(stack.run(Map.of("LOCKSTEP_OPENSEARCH_SETTINGS", "thread_pool.write.size=1 thread_pool.write.queue_size=1"), "up"))
+                    .isZero();
+            try (Pipeline p = new Pipeline(stack, "tq")) {
+                p.sql("CREATE SCHEMA ${schema}", "CREATE TABLE ${schema}.items (id int PRIMARY KEY, n int NOT NULL)");
+                String index = p.topic("items");
+                p.start(Map.of("batch.size", "50"), "items");
+                java.util.concurrent.atomic.AtomicBoolean loading = new java.util.concurrent.atomic.AtomicBoolean(true);
+                java.util.concurrent.atomic.AtomicInteger rejected = new java.util.concurrent.atomic.AtomicInteger();
+                List<Thread> loaders = new java.util.ArrayList<>();
+                String body = "{\"index\":{}}\n{\"x\":1}\n".repeat(200);
+                for (int t = 0; t < 4; t++) {
+                    Thread loader = new Thread(() -> {
+                        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos(); // bounded, whatever happens
+                        while (loading.get() && System.nanoTime() < until) {
+                            Http.Response r = Http.post(stack.openSearchUrl() + "/" + p.name + "-load/_bulk", body);
+                            if (r.status() == 429 || r.text().contains("\"status\":429")) {
+                                rejected.incrementAndGet();
+                            }
+                        }
+                    });
+                    loader.start();
+                    loaders.add(loader);
+                }
+                try {
+                    p.sql("INSERT INTO ${schema}.items SELECT g, g FROM generate_series(1, 2000) g",
+                            "UPDATE ${schema}.items SET n = n + 1 WHERE id % 3 = 0");
+                    Thread.sleep(15_000); // the sink works against the loaded node for a while
+                } finally {
+                    loading.set(false);
+                    for (Thread loader : loaders) {
+                        loader.join();
+                    }
+                    Http.delete(stack.openSearchUrl() + "/" + p.name + "-load");
+                }
+                awaitSame(p, index);
+                assertThat(rejected.get()).as("429s the loader saw").isPositive();
+                String metrics = Http.getAny(stack.connectUrl() + "/metrics").text();
+                java.util.regex.Matcher retries = java.util.regex.Pattern.compile(
+                        "lockstep_sink_retries_total\\{connector=\"" + p.name + "-sink\",task=\"0\"} ([0-9.E]+)").matcher(metrics);
+                assertThat(retries.find()).as("retries meter of the sink").isTrue();
+                assertThat(Double.parseDouble(retries.group(1))).as("operations the sink retried").isPositive();
+                assertThat(p.sinkTaskState()).isEqualTo("RUNNING");
+            }
+        } finally {
+            stack.run("stop", "opensearch");
+            assertThat(stack.run("up")).isZero();
         }
     }
 
