@@ -65,8 +65,11 @@ public class OpenSearchSinkConnector extends SinkConnector {
                     + OpenSearchSinkConfig.CONNECTION_PASSWORD + " is set");
         }
         boolean valid = config.configValues().stream().allMatch(v -> v.errorMessages().isEmpty());
-        if (valid && new OpenSearchSinkConfig(connectorConfigs).getBoolean(OpenSearchSinkConfig.VALIDATE_CONNECTION)) {
-            checkConnection(new OpenSearchSinkConfig(connectorConfigs), config);
+        if (valid) {
+            OpenSearchSinkConfig sinkConfig = new OpenSearchSinkConfig(connectorConfigs);
+            if (sinkConfig.getBoolean(OpenSearchSinkConfig.VALIDATE_CONNECTION)) {
+                checkConnection(sinkConfig, config);
+            }
         }
         return config;
     }
