@@ -63,6 +63,23 @@ public final class Topics {
         }
     }
 
+    /** The sum of the end offsets of the topic's partitions (its record count when nothing was deleted). */
+    public static long endOffsets(LocalStack stack, String topic) throws Exception {
+        Properties props = new Properties();
+        props.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap());
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(props)) {
+            if (!admin.listTopics().names().get().contains(topic)) {
+                return 0;
+            }
+            var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+            for (var p : partitions) {
+                latest.put(new org.apache.kafka.common.TopicPartition(topic, p.partition()), org.apache.kafka.clients.admin.OffsetSpec.latest());
+            }
+            return admin.listOffsets(latest).all().get().values().stream().mapToLong(o -> o.offset()).sum();
+        }
+    }
+
     /** Whether a consumer group has committed the end offset of every partition of the topic. */
     public static boolean caughtUp(LocalStack stack, String group, String topic) throws Exception {
         Properties props = new Properties();
