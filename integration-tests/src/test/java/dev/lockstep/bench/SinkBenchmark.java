@@ -90,6 +90,7 @@ public final class SinkBenchmark {
             sink.put("topics", topic);
             sink.put("index.name.pattern", "${topic}");
             sink.put("errors.deadletterqueue.topic.name", name + "-dlq");
+            sink.putAll(overrides());
             long sinkStart = System.nanoTime();
             connectors.create(name + "-sink", sink);
             long peakRss = 0;
@@ -113,6 +114,21 @@ public final class SinkBenchmark {
             Http.delete(stack.openSearchUrl() + "/" + ceilingIndex);
             Http.delete(stack.openSearchUrl() + "/" + topic);
         }
+    }
+
+    /** Extra sink settings from -Dlockstep.bench.sink="key=value,key=value" (for tuning experiments). */
+    private static Map<String, String> overrides() {
+        Map<String, String> extra = new java.util.HashMap<>();
+        for (String pair : System.getProperty("lockstep.bench.sink", "").split(",")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                extra.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+            }
+        }
+        if (!extra.isEmpty()) {
+            System.out.println("sink overrides: " + extra);
+        }
+        return extra;
     }
 
     private static void send(LocalStack stack, String index, StringBuilder bulk) {
