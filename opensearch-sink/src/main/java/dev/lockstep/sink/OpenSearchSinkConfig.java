@@ -37,6 +37,7 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
     public static final String LINEAGE_FIELD = "lineage.field";
 
     public static final String BATCH_SIZE = "batch.size";
+    public static final String MAX_IN_FLIGHT_REQUESTS = "max.in.flight.requests";
 
     public static final String MAX_RETRIES = "max.retries";
     public static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
@@ -106,9 +107,14 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                 INDEX_GROUP, ++order, Width.MEDIUM, "Lineage field");
 
         order = 0;
-        def.define(BATCH_SIZE, Type.INT, 2_000, ConfigDef.Range.between(1, 100_000), Importance.MEDIUM,
-                "Most operations in one bulk request.",
+        def.define(BATCH_SIZE, Type.INT, 500, ConfigDef.Range.between(1, 100_000), Importance.MEDIUM,
+                "Most operations in one bulk request. A put with more records (see the consumer's max.poll.records, "
+                        + "e.g. consumer.override.max.poll.records) is split into several bulks that run side by side.",
                 BATCH_GROUP, ++order, Width.SHORT, "Batch size");
+        def.define(MAX_IN_FLIGHT_REQUESTS, Type.INT, 4, ConfigDef.Range.between(1, 32), Importance.MEDIUM,
+                "Most bulk requests a task has in flight at once. A document is never in two of them, so their order "
+                        + "cannot reorder its operations.",
+                BATCH_GROUP, ++order, Width.SHORT, "Bulks in flight");
 
         order = 0;
         def.define(MAX_RETRIES, Type.INT, 8, ConfigDef.Range.atLeast(0), Importance.MEDIUM,

@@ -13,6 +13,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
@@ -42,6 +47,7 @@ public class OpenSearchSinkTask extends SinkTask {
     private IndexNames indexNames;
     private ErrantRecordReporter reporter;
     private int batchSize;
+    private ExecutorService bulkPool;
     private IndexDefinition indexDefinition;
     private String lineageField;
     private final Set<String> knownIndices = new HashSet<>();
@@ -61,6 +67,14 @@ public class OpenSearchSinkTask extends SinkTask {
                 config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MS), config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MAX_MS));
         indexNames = new IndexNames(config.getString(OpenSearchSinkConfig.INDEX_NAME_PATTERN));
         batchSize = config.getInt(OpenSearchSinkConfig.BATCH_SIZE);
+        int inFlight = config.getInt(OpenSearchSinkConfig.MAX_IN_FLIGHT_REQUESTS);
+        String threadName = "lockstep-bulk-" + props.getOrDefault("name", "sink") + "-" + props.getOrDefault(OpenSearchSinkConnector.TASK_ID, "0");
+        AtomicInteger threads = new AtomicInteger();
+        bulkPool = Executors.newFixedThreadPool(inFlight, r -> {
+            Thread t = new Thread(r, threadName + "-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         indexDefinition = new IndexDefinition(config);
         lineageField = config.getString(OpenSearchSinkConfig.LINEAGE_FIELD);
         try {
@@ -72,9 +86,10 @@ public class OpenSearchSinkTask extends SinkTask {
 
     @Override
     public void put(Collection<SinkRecord> records) {
-        // Within one bulk, only the newest operation per document counts; dropping the older ones keeps
-        // retries of a subset from ever reordering two operations on the same id.
-        Map<String, DocumentOperation> batch = new LinkedHashMap<>();
+        // Within one put only the newest operation per document counts. Every document is then in at most one
+        // bulk, so the bulks can run side by side, and retries of some of their items, without ever reordering
+        // two operations on one document. put returns when all are acknowledged: offsets never run ahead.
+        Map<String, DocumentOperation> latest = new LinkedHashMap<>();
         for (SinkRecord record : records) {
             DocumentOperation op;
             try {
@@ -83,30 +98,53 @@ public class OpenSearchSinkTask extends SinkTask {
                 malformed(record, e.getMessage(), e);
                 continue;
             }
-            batch.remove(op.documentKey());
-            batch.put(op.documentKey(), op);
-            if (batch.size() >= batchSize) {
-                write(batch);
-            }
+            latest.remove(op.documentKey());
+            latest.put(op.documentKey(), op);
         }
-        write(batch);
-    }
-
-    private void write(Map<String, DocumentOperation> batch) {
-        if (batch.isEmpty()) {
+        if (latest.isEmpty()) {
             return;
         }
-        List<DocumentOperation> operations = new ArrayList<>(batch.values());
-        batch.clear();
-        for (DocumentOperation op : operations) {
-            ensureIndex(op.index());
+        List<DocumentOperation> operations = new ArrayList<>(latest.values());
+        operations.stream().map(DocumentOperation::index).distinct().forEach(this::ensureIndex);
+        List<List<DocumentOperation>> bulks = new ArrayList<>();
+        for (int from = 0; from < operations.size(); from += batchSize) {
+            bulks.add(operations.subList(from, Math.min(operations.size(), from + batchSize)));
         }
-        for (BulkWriter.Rejection rejection : writer.write(operations)) {
+        List<BulkWriter.Rejection> rejections = bulks.size() == 1 ? writer.write(bulks.get(0)) : writeSideBySide(bulks);
+        for (BulkWriter.Rejection rejection : rejections) {
             DocumentOperation op = rejection.operation();
             malformed(op.record(), "OpenSearch rejected " + (op.isDelete() ? "the delete of" : "document")
                     + " id=" + op.id() + " in index " + op.index() + " (status " + rejection.status() + "): "
                     + rejection.reason(), null);
         }
+    }
+
+    /** Sends the bulks on the task's pool, at most max.in.flight.requests at a time, and waits for all of them. */
+    private List<BulkWriter.Rejection> writeSideBySide(List<List<DocumentOperation>> bulks) {
+        List<Future<List<BulkWriter.Rejection>>> futures = new ArrayList<>(bulks.size());
+        for (List<DocumentOperation> bulk : bulks) {
+            futures.add(bulkPool.submit(() -> writer.write(bulk)));
+        }
+        List<BulkWriter.Rejection> rejections = new ArrayList<>();
+        RuntimeException failure = null;
+        for (Future<List<BulkWriter.Rejection>> future : futures) {
+            try {
+                rejections.addAll(future.get());
+            } catch (ExecutionException e) {
+                RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : new ConnectException(e.getCause());
+                // A fatal failure outranks a retriable one: the task must stop rather than redeliver forever.
+                if (failure == null || (failure instanceof RetriableException && !(cause instanceof RetriableException))) {
+                    failure = cause;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RetriableException("interrupted while waiting for bulk requests", e);
+            }
+        }
+        if (failure != null) {
+            throw failure; // Connect redelivers the whole batch; what was acknowledged is re-sent idempotently
+        }
+        return rejections;
     }
 
     DocumentOperation toOperation(SinkRecord record) {
@@ -220,6 +258,9 @@ public class OpenSearchSinkTask extends SinkTask {
 
     @Override
     public void stop() {
+        if (bulkPool != null) {
+            bulkPool.shutdownNow();
+        }
         if (metrics != null) {
             metrics.close();
         }
