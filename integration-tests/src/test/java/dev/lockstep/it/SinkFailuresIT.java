@@ -56,8 +56,11 @@ class SinkFailuresIT {
             p.sql("CREATE SCHEMA ${schema}", "CREATE TABLE ${schema}.items (id int PRIMARY KEY, n int NOT NULL)",
                     "INSERT INTO ${schema}.items SELECT g, 0 FROM generate_series(1, 200) g");
             String index = p.topic("items");
-            p.start(Map.of(), "items");
+            // A small buffer: the outage must fill it, and the task must pause its partitions, not buffer more.
+            p.start(Map.of("max.buffered.records", "50", "consumer.override.max.poll.records", "100"), "items");
             awaitSame(p, index);
+            double mostPaused = 0;
+            double mostBuffered = 0;
 
             assertThat(stack.run("stop", "opensearch")).isZero();
             AtomicReference<String> worst = new AtomicReference<>("RUNNING");
@@ -74,6 +77,9 @@ class SinkFailuresIT {
                     if (!p.sinkTaskState().equals("RUNNING")) {
                         worst.set(p.sinkTaskState());
                     }
+                    String metrics = Http.getAny(stack.connectUrl() + "/metrics").text();
+                    mostPaused = Math.max(mostPaused, gauge(metrics, "lockstep_sink_paused_partitions", p.name + "-sink"));
+                    mostBuffered = Math.max(mostBuffered, gauge(metrics, "lockstep_sink_buffered_records", p.name + "-sink"));
                     if (round == 30) {
                         // Restart the task while its bulks fail: what it had not acknowledged must come again.
                         Http.Response restart = Http.post(stack.connectUrl() + "/connectors/" + p.name + "-sink/tasks/0/restart", null);
@@ -85,6 +91,12 @@ class SinkFailuresIT {
             assertThat(stack.run("up")).isZero();
             awaitSame(p, index);
             assertThat(worst.get()).as("sink task state during the outage").isEqualTo("RUNNING");
+            assertThat(mostPaused).as("partitions paused during the outage").isEqualTo(1);
+            // Bounded memory: at most max.buffered.records plus the one poll that filled the buffer (sampled once a second).
+            assertThat(mostBuffered).as("records buffered during the outage").isPositive().isLessThanOrEqualTo(150.0);
+            Awaitility.await("partitions resumed").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> gauge(Http.getAny(stack.connectUrl() + "/metrics").text(), "lockstep_sink_paused_partitions",
+                            p.name + "-sink") == 0);
             assertThat(p.sinkTaskState()).isEqualTo("RUNNING");
         }
     }
@@ -142,6 +154,13 @@ class SinkFailuresIT {
             stack.run("stop", "opensearch");
             assertThat(stack.run("up")).isZero();
         }
+    }
+
+    /** A task-level gauge of the sink from the worker's Prometheus text, or -1 when absent. */
+    static double gauge(String metrics, String name, String connector) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                java.util.regex.Pattern.quote(name + "{connector=\"" + connector + "\",task=\"0\"} ") + "([0-9.E+-]+)").matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : -1;
     }
 
     private static String header(Topics.Event event, String name) {

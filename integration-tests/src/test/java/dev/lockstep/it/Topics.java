@@ -63,6 +63,30 @@ public final class Topics {
         }
     }
 
+    /** Writes records with a UTF-8 string key and a UTF-8 (e.g. JSON) value, in order, to partition 0. */
+    public static void produceText(LocalStack stack, String topic, List<Map.Entry<String, String>> records) {
+        Properties props = new Properties();
+        props.put(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap());
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(props,
+                new org.apache.kafka.common.serialization.StringSerializer(), new org.apache.kafka.common.serialization.StringSerializer())) {
+            for (Map.Entry<String, String> r : records) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0, r.getKey(), r.getValue()));
+            }
+            producer.flush();
+        }
+    }
+
+    /** The offset a consumer group committed for partition 0 of a topic, or -1. */
+    public static long committed(LocalStack stack, String group, String topic) throws Exception {
+        Properties props = new Properties();
+        props.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap());
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(props)) {
+            var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+                    .get(new org.apache.kafka.common.TopicPartition(topic, 0));
+            return committed == null ? -1 : committed.offset();
+        }
+    }
+
     /** The sum of the end offsets of the topic's partitions (its record count when nothing was deleted). */
     public static long endOffsets(LocalStack stack, String topic) throws Exception {
         Properties props = new Properties();

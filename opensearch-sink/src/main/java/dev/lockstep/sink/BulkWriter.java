@@ -6,6 +6,7 @@ import java.util.List;
 import dev.lockstep.sink.metrics.SinkMetrics;
 import dev.lockstep.smt.Lineage;
 import org.apache.kafka.common.utils.ExponentialBackoff;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.opensearch._types.ErrorCause;
@@ -20,8 +21,10 @@ import org.slf4j.LoggerFactory;
  * Sends document operations as bulk requests until each is acknowledged or rejected for good.
  *
  * <p>Only the items that failed with a transient status (429, 5xx) are sent again; a request that failed as
- * a whole (connection lost, timeout, 429/5xx on the request) is sent again whole. Callers pass at most one
- * operation per document, so retrying a subset can never reorder two operations on the same id.
+ * a whole (connection lost, timeout, 429/5xx on the request) is sent again whole. Transient failures are
+ * retried without limit, with exponential backoff and jitter: the bulk pipeline holds the records meanwhile and
+ * the task pauses its partitions when its buffer is full, so an outage costs time, never records. Callers pass
+ * at most one operation per document, so retrying a subset can never reorder two operations on the same id.
  */
 final class BulkWriter {
     private static final Logger log = LoggerFactory.getLogger(BulkWriter.class);
@@ -32,24 +35,26 @@ final class BulkWriter {
 
     private final OpenSearchClient client;
     private final SinkMetrics metrics;
-    private final int maxRetries;
     private final ExponentialBackoff backoff;
+    private volatile boolean closed;
 
-    BulkWriter(OpenSearchClient client, SinkMetrics metrics, int maxRetries, long backoffMs, long backoffMaxMs) {
+    BulkWriter(OpenSearchClient client, SinkMetrics metrics, long backoffMs, long backoffMaxMs) {
         this.client = client;
         this.metrics = metrics;
-        this.maxRetries = maxRetries;
         this.backoff = new ExponentialBackoff(backoffMs, 2, backoffMaxMs, 0.2);
     }
 
     /**
-     * Writes the operations; returns the rejected ones. Throws {@link RetriableException} when transient
-     * failures outlast the retries, so Connect redelivers the batch later: nothing is skipped.
+     * Writes the operations; returns the rejected ones. Throws {@link ConnectException} when OpenSearch refuses
+     * the request as a whole for good (e.g. 401, 403), and {@link RetriableException} once {@link #close}d.
      */
     List<Rejection> write(List<DocumentOperation> operations) {
         List<Rejection> rejections = new ArrayList<>();
         List<DocumentOperation> pending = operations;
         for (int attempt = 0; !pending.isEmpty(); attempt++) {
+            if (closed) {
+                throw new RetriableException("the task stopped before " + pending.size() + " operations were acknowledged");
+            }
             String transientReason;
             List<DocumentOperation> retry = new ArrayList<>();
             try {
@@ -82,7 +87,7 @@ final class BulkWriter {
                 }
             } catch (OpenSearchException e) {
                 if (!isTransient(e.status())) {
-                    throw new org.apache.kafka.connect.errors.ConnectException(
+                    throw new ConnectException(
                             "OpenSearch refused the bulk request (status " + e.status() + "): " + e.getMessage(), e);
                 }
                 retry = pending;
@@ -94,14 +99,13 @@ final class BulkWriter {
             if (retry.isEmpty()) {
                 break;
             }
-            if (attempt >= maxRetries) {
-                throw new RetriableException(retry.size() + " operations still failing after " + maxRetries
-                        + " retries (" + transientReason + "); Connect will redeliver the batch");
+            if (closed) {
+                throw new RetriableException("the task stopped before " + retry.size() + " operations were acknowledged");
             }
             metrics.retried(retry.size());
             long sleepMs = backoff.backoff(attempt);
-            log.warn("Retrying {} of {} operations in {} ms (attempt {} of {}): {}", retry.size(), pending.size(), sleepMs,
-                    attempt + 1, maxRetries, transientReason);
+            log.warn("Retrying {} of {} operations in {} ms (retry {}): {}", retry.size(), pending.size(), sleepMs,
+                    attempt + 1, transientReason);
             sleep(sleepMs);
             pending = retry;
         }
@@ -121,6 +125,11 @@ final class BulkWriter {
         } catch (Exception e) {
             throw new IOException(e);
         }
+    }
+
+    /** Stops retrying: a bulk still failing gives up at its next attempt, its records unacknowledged. */
+    void close() {
+        closed = true;
     }
 
     static boolean isTransient(int status) {

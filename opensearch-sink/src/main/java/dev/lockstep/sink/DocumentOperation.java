@@ -30,6 +30,41 @@ record DocumentOperation(SinkRecord record, String index, String id, Map<String,
         }));
     }
 
+    /**
+     * About the bytes this operation adds to a bulk body, without serialising it: bulks are bounded by
+     * batch.max.bytes before the bulk threads serialise them.
+     */
+    long estimatedBytes() {
+        return 64 + index.length() + id.length() + estimate(document);
+    }
+
+    private static long estimate(Object value) {
+        if (value == null) {
+            return 4;
+        }
+        if (value instanceof CharSequence text) {
+            return text.length() + 2L;
+        }
+        if (value instanceof Map<?, ?> map) {
+            long bytes = 2;
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                bytes += String.valueOf(e.getKey()).length() + 4L + estimate(e.getValue());
+            }
+            return bytes;
+        }
+        if (value instanceof java.util.Collection<?> list) {
+            long bytes = 2;
+            for (Object item : list) {
+                bytes += 1 + estimate(item);
+            }
+            return bytes;
+        }
+        if (value instanceof byte[] bytes) {
+            return bytes.length * 4L / 3 + 4;
+        }
+        return 12; // numbers, booleans, dates
+    }
+
     /** Key of the document this operation touches: within one bulk only the last operation per key matters. */
     String documentKey() {
         return index + '\u0000' + id;

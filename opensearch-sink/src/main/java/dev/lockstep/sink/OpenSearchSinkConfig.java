@@ -37,9 +37,11 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
     public static final String LINEAGE_FIELD = "lineage.field";
 
     public static final String BATCH_SIZE = "batch.size";
+    public static final String BATCH_MAX_BYTES = "batch.max.bytes";
+    public static final String LINGER_MS = "linger.ms";
     public static final String MAX_IN_FLIGHT_REQUESTS = "max.in.flight.requests";
+    public static final String MAX_BUFFERED_RECORDS = "max.buffered.records";
 
-    public static final String MAX_RETRIES = "max.retries";
     public static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
     public static final String RETRY_BACKOFF_MAX_MS = "retry.backoff.max.ms";
     public static final String BEHAVIOR_ON_MALFORMED_DOCUMENTS = "behavior.on.malformed.documents";
@@ -108,21 +110,35 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
 
         order = 0;
         def.define(BATCH_SIZE, Type.INT, 500, ConfigDef.Range.between(1, 100_000), Importance.MEDIUM,
-                "Most operations in one bulk request. A put with more records (see the consumer's max.poll.records, "
-                        + "e.g. consumer.override.max.poll.records) is split into several bulks that run side by side.",
+                "Most operations in one bulk request.",
                 BATCH_GROUP, ++order, Width.SHORT, "Batch size");
+        def.define(BATCH_MAX_BYTES, Type.LONG, 5L * 1024 * 1024, ConfigDef.Range.between(1024, 100L * 1024 * 1024), Importance.LOW,
+                "Most bytes of documents in one bulk request (estimated before serialising); a bulk closes at "
+                        + "batch.size operations or at this size, whichever comes first. Keep it well below the node's "
+                        + "http.max_content_length (100 MiB by default).",
+                BATCH_GROUP, ++order, Width.SHORT, "Batch bytes");
+        def.define(LINGER_MS, Type.LONG, 0L, ConfigDef.Range.between(0, 60_000), Importance.LOW,
+                "How long a bulk that is not full may wait for more records before it is sent, in milliseconds. With "
+                        + "0 a bulk leaves as soon as a request slot is free; records that arrive while every slot is busy "
+                        + "gather into the next bulk, so batches grow with load without adding latency when idle.",
+                BATCH_GROUP, ++order, Width.SHORT, "Linger");
         def.define(MAX_IN_FLIGHT_REQUESTS, Type.INT, 4, ConfigDef.Range.between(1, 32), Importance.MEDIUM,
-                "Most bulk requests a task has in flight at once. A document is never in two of them, so their order "
-                        + "cannot reorder its operations.",
+                "Most bulk requests a task has in flight at once; they stay in flight across put calls, so the task "
+                        + "converts the next records while OpenSearch indexes. A document is never in two bulks in flight, "
+                        + "so neither their order nor their retries can reorder its operations.",
                 BATCH_GROUP, ++order, Width.SHORT, "Bulks in flight");
+        def.define(MAX_BUFFERED_RECORDS, Type.INT, 10_000, ConfigDef.Range.between(1, 1_000_000), Importance.LOW,
+                "Most records a task holds that OpenSearch has not acknowledged yet (waiting or in flight). When it is "
+                        + "reached the task waits briefly, then pauses its partitions until half of them are acknowledged: "
+                        + "memory stays bounded while OpenSearch is slow or down, and consumption resumes by itself.",
+                BATCH_GROUP, ++order, Width.SHORT, "Buffered records");
 
         order = 0;
-        def.define(MAX_RETRIES, Type.INT, 8, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
-                "Retries of a failed bulk (429, 5xx, timeouts, lost connections) inside one put before the batch is "
-                        + "handed back to Connect, which redelivers it after the backoff: records are never skipped.",
-                ERRORS_GROUP, ++order, Width.SHORT, "Retries per put");
         def.define(RETRY_BACKOFF_MS, Type.LONG, 100L, ConfigDef.Range.atLeast(1), Importance.LOW,
-                "First backoff between retries, in milliseconds; it doubles per retry, with jitter.",
+                "First backoff before a bulk (or its failed items) is sent again after a 429, a 5xx, a timeout or a lost "
+                        + "connection, in milliseconds; it doubles per retry, with jitter, up to retry.backoff.max.ms. "
+                        + "Transient failures are retried without limit while the task's partitions pause "
+                        + "(max.buffered.records): a record is never skipped and an outage never fails the task.",
                 ERRORS_GROUP, ++order, Width.SHORT, "Retry backoff");
         def.define(RETRY_BACKOFF_MAX_MS, Type.LONG, 10_000L, ConfigDef.Range.atLeast(1), Importance.LOW,
                 "Longest backoff between retries, in milliseconds.",

@@ -13,11 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
@@ -33,23 +30,31 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes search documents (key = id, value = document or null for a delete) to OpenSearch.
  *
- * <p>{@link #put} returns only once every record it was given is acknowledged by OpenSearch or handled by
- * {@code behavior.on.malformed.documents}; Connect commits offsets only for records passed to put that
- * returned, so an offset is never committed ahead of OpenSearch.
+ * <p>{@link #put} converts records and hands them to a {@link BulkPipeline}, which keeps bulks in flight across
+ * puts; it returns at once unless the buffer is full. {@link #preCommit} tells Connect to commit, per partition,
+ * only the offset below which every record is acknowledged (or handled by behavior.on.malformed.documents), so
+ * whatever a stopped or failed task had not finished is delivered again. When OpenSearch is slow or down the
+ * buffer fills, the task pauses its partitions (memory stays bounded), and it resumes them once half the buffer
+ * is acknowledged.
  */
 public class OpenSearchSinkTask extends SinkTask {
     private static final Logger log = LoggerFactory.getLogger(OpenSearchSinkTask.class);
+
+    /** How long a put waits for room in a full buffer before it pauses the partitions instead. */
+    private static final long BACKPRESSURE_WAIT_MS = 1_000;
 
     private OpenSearchSinkConfig config;
     private OpenSearchClient client;
     private SinkMetrics metrics;
     private BulkWriter writer;
+    private BulkPipeline pipeline;
+    private final OffsetTracker offsets = new OffsetTracker();
     private IndexNames indexNames;
     private ErrantRecordReporter reporter;
-    private int batchSize;
-    private ExecutorService bulkPool;
     private IndexDefinition indexDefinition;
     private String lineageField;
+    private int maxBuffered;
+    private boolean paused;
     private final Set<String> knownIndices = new HashSet<>();
 
     @Override
@@ -61,20 +66,17 @@ public class OpenSearchSinkTask extends SinkTask {
     public void start(Map<String, String> props) {
         config = new OpenSearchSinkConfig(props);
         client = OpenSearchClients.create(config);
-        metrics = new SinkMetrics(LockstepMetrics.registry(), props.getOrDefault("name", "unnamed"),
-                props.getOrDefault(OpenSearchSinkConnector.TASK_ID, "0"));
-        writer = new BulkWriter(client, metrics, config.getInt(OpenSearchSinkConfig.MAX_RETRIES),
-                config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MS), config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MAX_MS));
+        String connector = props.getOrDefault("name", "unnamed");
+        String task = props.getOrDefault(OpenSearchSinkConnector.TASK_ID, "0");
+        metrics = new SinkMetrics(LockstepMetrics.registry(), connector, task);
+        writer = new BulkWriter(client, metrics, config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MS),
+                config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MAX_MS));
+        pipeline = new BulkPipeline(writer::write, offsets, config.getInt(OpenSearchSinkConfig.BATCH_SIZE),
+                config.getLong(OpenSearchSinkConfig.BATCH_MAX_BYTES), config.getLong(OpenSearchSinkConfig.LINGER_MS),
+                config.getInt(OpenSearchSinkConfig.MAX_IN_FLIGHT_REQUESTS), "lockstep-bulk-" + connector + "-" + task);
+        metrics.bufferedRecords(pipeline::buffered);
+        maxBuffered = config.getInt(OpenSearchSinkConfig.MAX_BUFFERED_RECORDS);
         indexNames = new IndexNames(config.getString(OpenSearchSinkConfig.INDEX_NAME_PATTERN));
-        batchSize = config.getInt(OpenSearchSinkConfig.BATCH_SIZE);
-        int inFlight = config.getInt(OpenSearchSinkConfig.MAX_IN_FLIGHT_REQUESTS);
-        String threadName = "lockstep-bulk-" + props.getOrDefault("name", "sink") + "-" + props.getOrDefault(OpenSearchSinkConnector.TASK_ID, "0");
-        AtomicInteger threads = new AtomicInteger();
-        bulkPool = Executors.newFixedThreadPool(inFlight, r -> {
-            Thread t = new Thread(r, threadName + "-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
         indexDefinition = new IndexDefinition(config);
         lineageField = config.getString(OpenSearchSinkConfig.LINEAGE_FIELD);
         try {
@@ -86,65 +88,125 @@ public class OpenSearchSinkTask extends SinkTask {
 
     @Override
     public void put(Collection<SinkRecord> records) {
-        // Within one put only the newest operation per document counts. Every document is then in at most one
-        // bulk, so the bulks can run side by side, and retries of some of their items, without ever reordering
-        // two operations on one document. put returns when all are acknowledged: offsets never run ahead.
-        Map<String, DocumentOperation> latest = new LinkedHashMap<>();
-        for (SinkRecord record : records) {
-            DocumentOperation op;
-            try {
-                op = toOperation(record);
-            } catch (DataException e) {
-                malformed(record, e.getMessage(), e);
-                continue;
-            }
-            latest.remove(op.documentKey());
-            latest.put(op.documentKey(), op);
+        handleFinishedBulks();
+        if (!records.isEmpty()) {
+            enqueue(records);
         }
-        if (latest.isEmpty()) {
+        applyBackpressure();
+    }
+
+    private void enqueue(Collection<SinkRecord> records) {
+        // Convert everything and make sure the indices exist before tracking anything: if that throws a
+        // RetriableException, Connect redelivers this same batch and nothing of it may be held already.
+        List<SinkRecord> inOrder = new ArrayList<>(records.size());
+        List<Object> converted = new ArrayList<>(records.size()); // a DocumentOperation, or the DataException
+        Set<String> indices = new HashSet<>();
+        for (SinkRecord record : records) {
+            inOrder.add(record);
+            try {
+                DocumentOperation op = toOperation(record);
+                indices.add(op.index());
+                converted.add(op);
+            } catch (DataException e) {
+                converted.add(e);
+            }
+        }
+        indices.forEach(this::ensureIndex);
+        for (int i = 0; i < inOrder.size(); i++) {
+            SinkRecord record = inOrder.get(i);
+            OffsetTracker.Entry entry = offsets.track(record);
+            if (converted.get(i) instanceof DocumentOperation op) {
+                pipeline.add(op, entry);
+            } else {
+                DataException e = (DataException) converted.get(i);
+                malformed(record, e.getMessage(), e);
+                offsets.finish(entry);
+            }
+        }
+        pipeline.dispatch();
+    }
+
+    /** Pauses the partitions while the buffer is full; resumes them once half of it is acknowledged. */
+    private void applyBackpressure() {
+        int buffered = pipeline.buffered();
+        if (paused) {
+            if (buffered <= maxBuffered / 2) {
+                resumeAll();
+            }
             return;
         }
-        List<DocumentOperation> operations = new ArrayList<>(latest.values());
-        operations.stream().map(DocumentOperation::index).distinct().forEach(this::ensureIndex);
-        List<List<DocumentOperation>> bulks = new ArrayList<>();
-        for (int from = 0; from < operations.size(); from += batchSize) {
-            bulks.add(operations.subList(from, Math.min(operations.size(), from + batchSize)));
+        if (buffered >= maxBuffered) {
+            boolean room;
+            try {
+                room = pipeline.awaitBufferedBelow(maxBuffered, BACKPRESSURE_WAIT_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                room = false;
+            }
+            if (!room) {
+                pauseAll();
+            }
         }
-        List<BulkWriter.Rejection> rejections = bulks.size() == 1 ? writer.write(bulks.get(0)) : writeSideBySide(bulks);
-        for (BulkWriter.Rejection rejection : rejections) {
+    }
+
+    private void pauseAll() {
+        Set<TopicPartition> assigned = context.assignment();
+        context.pause(assigned.toArray(TopicPartition[]::new));
+        paused = true;
+        metrics.pausedPartitions(assigned.size());
+        log.info("Pausing {} partitions: {} records are not acknowledged by OpenSearch yet (max.buffered.records={})",
+                assigned.size(), pipeline.buffered(), maxBuffered);
+    }
+
+    private void resumeAll() {
+        Set<TopicPartition> assigned = context.assignment();
+        context.resume(assigned.toArray(TopicPartition[]::new));
+        paused = false;
+        metrics.pausedPartitions(0);
+        log.info("Resuming {} partitions: {} records buffered", assigned.size(), pipeline.buffered());
+    }
+
+    /** Handles what finished bulks left for the task thread: rejected operations, and failures for good. */
+    private void handleFinishedBulks() {
+        RuntimeException failure = pipeline.failure();
+        if (failure != null) {
+            throw new ConnectException("a bulk request failed for good: " + failure.getMessage()
+                    + "; records not acknowledged are delivered again when the task restarts", failure);
+        }
+        for (BulkPipeline.Rejected rejected : pipeline.takeRejected()) {
+            BulkWriter.Rejection rejection = rejected.rejection();
             DocumentOperation op = rejection.operation();
             malformed(op.record(), "OpenSearch rejected " + (op.isDelete() ? "the delete of" : "document")
                     + " id=" + op.id() + " in index " + op.index() + " (status " + rejection.status() + "): "
                     + rejection.reason(), null);
+            rejected.entries().forEach(offsets::finish);
         }
     }
 
-    /** Sends the bulks on the task's pool, at most max.in.flight.requests at a time, and waits for all of them. */
-    private List<BulkWriter.Rejection> writeSideBySide(List<List<DocumentOperation>> bulks) {
-        List<Future<List<BulkWriter.Rejection>>> futures = new ArrayList<>(bulks.size());
-        for (List<DocumentOperation> bulk : bulks) {
-            futures.add(bulkPool.submit(() -> writer.write(bulk)));
+    @Override
+    public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+        handleFinishedBulks();
+        if (paused) {
+            applyBackpressure();
         }
-        List<BulkWriter.Rejection> rejections = new ArrayList<>();
-        RuntimeException failure = null;
-        for (Future<List<BulkWriter.Rejection>> future : futures) {
-            try {
-                rejections.addAll(future.get());
-            } catch (ExecutionException e) {
-                RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : new ConnectException(e.getCause());
-                // A fatal failure outranks a retriable one: the task must stop rather than redeliver forever.
-                if (failure == null || (failure instanceof RetriableException && !(cause instanceof RetriableException))) {
-                    failure = cause;
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new RetriableException("interrupted while waiting for bulk requests", e);
-            }
+        return offsets.committable();
+    }
+
+    @Override
+    public void open(Collection<TopicPartition> partitions) {
+        if (paused) {
+            context.pause(partitions.toArray(TopicPartition[]::new)); // the buffer is still full
+            metrics.pausedPartitions(context.assignment().size());
         }
-        if (failure != null) {
-            throw failure; // Connect redelivers the whole batch; what was acknowledged is re-sent idempotently
+    }
+
+    @Override
+    public void close(Collection<TopicPartition> partitions) {
+        // Called after the last commit for these partitions: what is unfinished there goes to their next owner.
+        if (pipeline != null) {
+            pipeline.drop(partitions);
         }
-        return rejections;
+        offsets.forget(partitions);
     }
 
     DocumentOperation toOperation(SinkRecord record) {
@@ -232,6 +294,7 @@ public class OpenSearchSinkTask extends SinkTask {
             }
             knownIndices.add(index);
         } catch (IOException | OpenSearchException e) {
+            context.timeout(config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MAX_MS));
             throw new RetriableException("cannot check or create index " + index + ": " + e.getMessage(), e);
         }
     }
@@ -258,8 +321,11 @@ public class OpenSearchSinkTask extends SinkTask {
 
     @Override
     public void stop() {
-        if (bulkPool != null) {
-            bulkPool.shutdownNow();
+        if (writer != null) {
+            writer.close();
+        }
+        if (pipeline != null) {
+            pipeline.close();
         }
         if (metrics != null) {
             metrics.close();

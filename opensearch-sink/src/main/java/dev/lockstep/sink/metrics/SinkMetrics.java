@@ -129,6 +129,13 @@ public final class SinkMetrics implements AutoCloseable {
         }
     }
 
+    /** Reports, as a gauge, how many records the task holds that OpenSearch has not acknowledged yet. */
+    public void bufferedRecords(java.util.function.IntSupplier buffered) {
+        keep(Gauge.builder("lockstep.sink.buffered.records", buffered, b -> b.getAsInt())
+                .description("Records held by the task and not acknowledged by OpenSearch yet (waiting or in flight)")
+                .tags(tags).register(registry));
+    }
+
     public void pausedPartitions(int count) {
         pausedPartitions.set(count);
     }

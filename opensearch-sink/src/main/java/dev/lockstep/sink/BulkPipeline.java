@@ -1,0 +1,247 @@
+package dev.lockstep.sink;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Groups a task's document operations into bulk requests and keeps up to {@code maxInFlight} of them in flight
+ * while the task goes on converting records.
+ *
+ * <p>The one ordering rule: a document is never in two bulks in flight. An operation whose document is in a
+ * bulk still in flight waits (and so does every later operation on it) until that bulk finishes; within a
+ * bulk only the newest operation per document is sent, standing for the older ones. So neither the order in
+ * which bulks finish nor the retries of their items can reorder two operations on one document.
+ *
+ * <p>A bulk leaves when it is full (count or estimated bytes), when its oldest operation has lingered long
+ * enough, or at once with {@code lingerMs = 0} whenever a request slot is free. When a bulk finishes, its
+ * records are finished in the {@link OffsetTracker}; rejected operations and failures are kept for the task
+ * thread, which alone may talk to Connect (the errant record reporter, pausing partitions).
+ */
+final class BulkPipeline implements AutoCloseable {
+
+    /** Sends one bulk until every operation is acknowledged or rejected; throws only on a failure for good. */
+    @FunctionalInterface
+    interface Sender {
+        List<BulkWriter.Rejection> send(List<DocumentOperation> operations);
+    }
+
+    /** An operation OpenSearch rejected for good, with the records it stood for. */
+    record Rejected(BulkWriter.Rejection rejection, List<OffsetTracker.Entry> entries) {
+    }
+
+    private record Waiting(DocumentOperation operation, OffsetTracker.Entry entry, long bytes, long sinceNanos) {
+    }
+
+    private static final class Slot {
+        DocumentOperation operation;
+        final List<OffsetTracker.Entry> entries = new ArrayList<>(1);
+    }
+
+    private final Sender sender;
+    private final OffsetTracker tracker;
+    private final int batchSize;
+    private final long batchMaxBytes;
+    private final long lingerNanos;
+    private final int maxInFlight;
+    private final ExecutorService bulks;
+    private final ScheduledExecutorService lingerTimer;
+
+    private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+    private long waitingBytes;
+    private final Set<String> inFlightDocuments = new HashSet<>();
+    private int inFlightBulks;
+    private int inFlightRecords;
+    private final List<Rejected> rejected = new ArrayList<>();
+    private RuntimeException failure;
+    private boolean lingerScheduled;
+    private boolean closed;
+
+    BulkPipeline(Sender sender, OffsetTracker tracker, int batchSize, long batchMaxBytes, long lingerMs, int maxInFlight,
+            String threadName) {
+        this.sender = sender;
+        this.tracker = tracker;
+        this.batchSize = batchSize;
+        this.batchMaxBytes = batchMaxBytes;
+        this.lingerNanos = TimeUnit.MILLISECONDS.toNanos(lingerMs);
+        this.maxInFlight = maxInFlight;
+        AtomicInteger threads = new AtomicInteger();
+        this.bulks = Executors.newFixedThreadPool(maxInFlight, r -> daemon(r, threadName + "-" + threads.incrementAndGet()));
+        this.lingerTimer = lingerMs > 0 ? Executors.newSingleThreadScheduledExecutor(r -> daemon(r, threadName + "-linger")) : null;
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** Queues an operation for the record tracked as {@code entry}; {@link #dispatch} sends what is ready. */
+    synchronized void add(DocumentOperation operation, OffsetTracker.Entry entry) {
+        long bytes = operation.estimatedBytes();
+        waiting.addLast(new Waiting(operation, entry, bytes, System.nanoTime()));
+        waitingBytes += bytes;
+    }
+
+    /** Sends every bulk that is ready, as far as free request slots allow. */
+    synchronized void dispatch() {
+        while (!closed && failure == null && inFlightBulks < maxInFlight && !waiting.isEmpty()) {
+            if (lingerNanos > 0 && waiting.size() < batchSize && waitingBytes < batchMaxBytes) {
+                long age = System.nanoTime() - waiting.peekFirst().sinceNanos();
+                if (age < lingerNanos) {
+                    scheduleLinger(lingerNanos - age);
+                    return;
+                }
+            }
+            Map<String, Slot> batch = new LinkedHashMap<>();
+            Set<String> held = new HashSet<>(); // documents with an earlier operation still waiting or in flight
+            long bytes = 0;
+            int records = 0;
+            for (Iterator<Waiting> it = waiting.iterator(); it.hasNext() && batch.size() < batchSize && bytes < batchMaxBytes; ) {
+                Waiting w = it.next();
+                String document = w.operation().documentKey();
+                if (inFlightDocuments.contains(document) || held.contains(document)) {
+                    held.add(document);
+                    continue;
+                }
+                Slot slot = batch.computeIfAbsent(document, d -> new Slot());
+                slot.operation = w.operation(); // the newest operation stands for the older ones in this bulk
+                slot.entries.add(w.entry());
+                bytes += w.bytes();
+                records++;
+                waitingBytes -= w.bytes();
+                it.remove();
+            }
+            if (batch.isEmpty()) {
+                return; // all that waits touches documents in flight; their bulks dispatch again when they finish
+            }
+            inFlightDocuments.addAll(batch.keySet());
+            inFlightBulks++;
+            inFlightRecords += records;
+            List<Slot> slots = new ArrayList<>(batch.values());
+            int count = records;
+            bulks.execute(() -> send(slots, count));
+        }
+    }
+
+    private void scheduleLinger(long delayNanos) {
+        if (lingerScheduled) {
+            return;
+        }
+        lingerScheduled = true;
+        lingerTimer.schedule(() -> {
+            synchronized (this) {
+                lingerScheduled = false;
+                dispatch();
+            }
+        }, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void send(List<Slot> slots, int records) {
+        List<DocumentOperation> operations = new ArrayList<>(slots.size());
+        slots.forEach(s -> operations.add(s.operation));
+        List<BulkWriter.Rejection> rejections = List.of();
+        RuntimeException error = null;
+        try {
+            rejections = sender.send(operations);
+        } catch (RuntimeException e) {
+            error = e;
+        }
+        synchronized (this) {
+            inFlightBulks--;
+            inFlightRecords -= records;
+            slots.forEach(s -> inFlightDocuments.remove(s.operation.documentKey()));
+            if (!closed) {
+                if (error != null) {
+                    failure = failure == null ? error : failure; // the task fails on its next put or preCommit
+                } else {
+                    Map<DocumentOperation, BulkWriter.Rejection> byOperation = new IdentityHashMap<>();
+                    rejections.forEach(r -> byOperation.put(r.operation(), r));
+                    for (Slot slot : slots) {
+                        BulkWriter.Rejection rejection = byOperation.get(slot.operation);
+                        if (rejection == null) {
+                            slot.entries.forEach(tracker::finish);
+                        } else {
+                            rejected.add(new Rejected(rejection, slot.entries));
+                        }
+                    }
+                }
+                dispatch();
+            }
+            notifyAll();
+        }
+    }
+
+    /** Records held and not yet acknowledged: waiting for a bulk, or in one that is in flight. */
+    synchronized int buffered() {
+        return waiting.size() + inFlightRecords;
+    }
+
+    synchronized int inFlightBulks() {
+        return inFlightBulks;
+    }
+
+    /** Waits until fewer than {@code limit} records are buffered; false if that did not happen in time. */
+    synchronized boolean awaitBufferedBelow(int limit, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (buffered() >= limit && failure == null && !closed) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
+    }
+
+    /** Operations rejected for good since the last call. */
+    synchronized List<Rejected> takeRejected() {
+        if (rejected.isEmpty()) {
+            return List.of();
+        }
+        List<Rejected> taken = new ArrayList<>(rejected);
+        rejected.clear();
+        return taken;
+    }
+
+    /** The first failure for good of a bulk (e.g. authentication), or null. */
+    synchronized RuntimeException failure() {
+        return failure;
+    }
+
+    /** Drops the waiting operations of revoked partitions; bulks in flight finish (documents carry versions). */
+    synchronized void drop(Collection<TopicPartition> revoked) {
+        Set<TopicPartition> gone = new HashSet<>(revoked);
+        for (Iterator<Waiting> it = waiting.iterator(); it.hasNext(); ) {
+            Waiting w = it.next();
+            if (gone.contains(w.entry().topicPartition())) {
+                waitingBytes -= w.bytes();
+                it.remove();
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        waiting.clear();
+        bulks.shutdownNow();
+        if (lingerTimer != null) {
+            lingerTimer.shutdownNow();
+        }
+        notifyAll();
+    }
+}

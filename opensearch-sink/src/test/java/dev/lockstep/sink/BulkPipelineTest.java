@@ -1,0 +1,176 @@
+package dev.lockstep.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/** The pipeline's ordering rule and offset bookkeeping, with a sender standing in for OpenSearch. */
+class BulkPipelineTest {
+
+    private static DocumentOperation op(int partition, long offset, String id) {
+        SinkRecord record = new SinkRecord("t", partition, null, id, null, Map.of("n", offset), offset);
+        return new DocumentOperation(record, "idx", id, Map.of("n", offset), offset);
+    }
+
+    /**
+     * Bulks finish in random order after random delays, some items fail transiently inside the sender; yet no
+     * document is ever in two bulks at once, each document's operations are sent in offset order, the last
+     * one sent is the newest, and every offset ends up committable.
+     */
+    @Test
+    void bulksFinishingInAnyOrderNeverReorderADocumentsOperations() throws Exception {
+        Set<String> inFlight = ConcurrentHashMap.newKeySet();
+        Map<String, List<Long>> sentPerDocument = new ConcurrentHashMap<>();
+        List<String> violations = new CopyOnWriteArrayList<>();
+        Random random = new Random(42);
+        BulkPipeline.Sender sender = operations -> {
+            for (DocumentOperation o : operations) {
+                if (!inFlight.add(o.id())) {
+                    violations.add("document " + o.id() + " in two bulks at once");
+                }
+            }
+            try {
+                Thread.sleep(random.nextInt(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            for (DocumentOperation o : operations) {
+                sentPerDocument.computeIfAbsent(o.id(), k -> Collections.synchronizedList(new ArrayList<>())).add(o.version());
+                inFlight.remove(o.id());
+            }
+            return List.of();
+        };
+        OffsetTracker tracker = new OffsetTracker();
+        Map<String, Long> newest = new HashMap<>();
+        try (BulkPipeline pipeline = new BulkPipeline(sender, tracker, 7, 1 << 20, 0, 4, "test")) {
+            long offset = 0;
+            for (int put = 0; put < 200; put++) {
+                for (int i = 0; i < 25; i++, offset++) {
+                    int partition = (int) (offset % 2);
+                    String id = "d" + random.nextInt(20); // few documents: many operations on each
+                    DocumentOperation o = op(partition, offset, id);
+                    newest.put(id, offset);
+                    pipeline.add(o, tracker.track(o.record()));
+                }
+                pipeline.dispatch();
+            }
+            long total = offset;
+            Awaitility.await().atMost(30, TimeUnit.SECONDS).until(() -> pipeline.buffered() == 0);
+            assertThat(violations).isEmpty();
+            sentPerDocument.forEach((id, versions) -> {
+                assertThat(versions).as("operations sent for %s", id).isSorted();
+                assertThat(versions.get(versions.size() - 1)).as("last operation sent for %s", id).isEqualTo(newest.get(id));
+            });
+            // Offsets alternate between the partitions: partition 0 ends at total - 2, partition 1 at total - 1.
+            assertThat(tracker.committable()).isEqualTo(Map.of(
+                    new TopicPartition("t", 0), new OffsetAndMetadata(total - 1),
+                    new TopicPartition("t", 1), new OffsetAndMetadata(total)));
+            assertThat(tracker.unfinished()).isZero();
+        }
+    }
+
+    @Test
+    void aBulkLeavesWhenFullOrAtOnceWithoutLinger() {
+        List<List<String>> bulks = new CopyOnWriteArrayList<>();
+        BulkPipeline.Sender sender = operations -> {
+            bulks.add(operations.stream().map(DocumentOperation::id).toList());
+            return List.of();
+        };
+        OffsetTracker tracker = new OffsetTracker();
+        try (BulkPipeline lingering = new BulkPipeline(sender, tracker, 3, 1 << 20, 60_000, 2, "linger")) {
+            for (int i = 0; i < 2; i++) {
+                DocumentOperation o = op(0, i, "a" + i);
+                lingering.add(o, tracker.track(o.record()));
+            }
+            lingering.dispatch();
+            assertThat(lingering.inFlightBulks()).isZero();
+            assertThat(bulks).isEmpty(); // not full, and a minute of linger left
+            DocumentOperation third = op(0, 2, "a2");
+            lingering.add(third, tracker.track(third.record()));
+            lingering.dispatch();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> bulks.size() == 1);
+            assertThat(bulks.get(0)).containsExactly("a0", "a1", "a2");
+        }
+        bulks.clear();
+        try (BulkPipeline eager = new BulkPipeline(sender, tracker, 3, 1 << 20, 0, 2, "eager")) {
+            DocumentOperation o = op(0, 3, "b");
+            eager.add(o, tracker.track(o.record()));
+            eager.dispatch();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> bulks.size() == 1);
+        }
+    }
+
+    @Test
+    void bulksAreBoundedByEstimatedBytes() {
+        List<Integer> sizes = new CopyOnWriteArrayList<>();
+        BulkPipeline.Sender sender = operations -> {
+            sizes.add(operations.size());
+            return List.of();
+        };
+        OffsetTracker tracker = new OffsetTracker();
+        String big = "x".repeat(10_000);
+        try (BulkPipeline pipeline = new BulkPipeline(sender, tracker, 1000, 25_000, 0, 1, "bytes")) {
+            for (int i = 0; i < 9; i++) {
+                SinkRecord record = new SinkRecord("t", 0, null, "d" + i, null, Map.of("s", big), i);
+                pipeline.add(new DocumentOperation(record, "idx", "d" + i, Map.of("s", big), null), tracker.track(record));
+            }
+            pipeline.dispatch();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> pipeline.buffered() == 0);
+        }
+        assertThat(sizes).containsExactly(3, 3, 3);
+    }
+
+    @Test
+    void rejectedOperationsWaitForTheTaskBeforeTheirOffsetsCount() {
+        OffsetTracker tracker = new OffsetTracker();
+        BulkPipeline.Sender sender = operations -> operations.stream().filter(o -> o.id().equals("bad"))
+                .map(o -> new BulkWriter.Rejection(o, 400, "mapper_parsing_exception: boom")).toList();
+        try (BulkPipeline pipeline = new BulkPipeline(sender, tracker, 10, 1 << 20, 0, 1, "rejects")) {
+            String[] ids = {"ok1", "bad", "ok2"};
+            for (int i = 0; i < ids.length; i++) {
+                DocumentOperation o = op(0, i, ids[i]);
+                pipeline.add(o, tracker.track(o.record()));
+            }
+            pipeline.dispatch();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> pipeline.buffered() == 0);
+            assertThat(tracker.committable()).isEqualTo(Map.of(new TopicPartition("t", 0), new OffsetAndMetadata(1)));
+            List<BulkPipeline.Rejected> rejected = pipeline.takeRejected();
+            assertThat(rejected).singleElement().satisfies(r -> assertThat(r.rejection().operation().id()).isEqualTo("bad"));
+            rejected.get(0).entries().forEach(tracker::finish); // what the task does after reporting it
+            assertThat(tracker.committable()).isEqualTo(Map.of(new TopicPartition("t", 0), new OffsetAndMetadata(3)));
+        }
+    }
+
+    @Test
+    void aFailureForGoodStopsDispatchingAndIsKeptForTheTask() {
+        OffsetTracker tracker = new OffsetTracker();
+        BulkPipeline.Sender sender = operations -> {
+            throw new org.apache.kafka.connect.errors.ConnectException("status 401");
+        };
+        try (BulkPipeline pipeline = new BulkPipeline(sender, tracker, 1, 1 << 20, 0, 1, "fails")) {
+            for (int i = 0; i < 3; i++) {
+                DocumentOperation o = op(0, i, "d" + i);
+                pipeline.add(o, tracker.track(o.record()));
+            }
+            pipeline.dispatch();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> pipeline.failure() != null);
+            assertThat(pipeline.failure()).hasMessageContaining("401");
+            assertThat(pipeline.buffered()).isEqualTo(2); // nothing more was sent
+            assertThat(tracker.committable()).isEmpty();
+        }
+    }
+}
