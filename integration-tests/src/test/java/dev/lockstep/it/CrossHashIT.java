@@ -67,7 +67,7 @@ class CrossHashIT {
             s.execute("RESET ALL");
 
             Connectors connectors = new Connectors(stack);
-            Map<String, String> config = connectors.fromFile("lockstep-postgres-source");
+            Map<String, String> config = connectors.fromFile("change-events/lockstep-postgres-source");
             config.put("topic.prefix", slot);
             config.put("slot.name", slot);
             config.put("publication.name", slot);

@@ -34,8 +34,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The first vertical slice, end to end on the real stack: rows in PostgreSQL before the connectors start
  * (snapshot) and inserts, updates and deletes afterwards reach OpenSearch, row for row and field for field.
- * The connectors come from config/connectors/*.json, registered through the Connect REST API; only the names
- * that keep this run apart from others (schema, topics, slot, indices) are overridden.
+ * The connectors come from config/connectors/*.json (topics of search documents, the transforms on the source)
+ * and from config/connectors/change-events/*.json (topics of Debezium change events, the transforms on the
+ * sink), registered through the Connect REST API; only the names that keep this run apart from others
+ * (schema, topics, slot, indices) are overridden.
  */
 @ExtendWith(StackExtension.class)
 class PipelineIT {
@@ -45,8 +47,9 @@ class PipelineIT {
     private LocalStack stack;
     private Connectors connectors;
 
-    @Test
-    void snapshotAndStreamedChangesMatchPostgresFieldForField(LocalStack stack) throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "config/connectors/{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"", "change-events/"})
+    void snapshotAndStreamedChangesMatchPostgresFieldForField(String topology, LocalStack stack) throws Exception {
         this.stack = stack;
         this.connectors = new Connectors(stack);
         Random random = new Random(20261127L);
@@ -62,14 +65,14 @@ class PipelineIT {
                 }
             }
 
-            Map<String, String> sourceConfig = connectors.fromFile("lockstep-postgres-source");
+            Map<String, String> sourceConfig = connectors.fromFile(topology + "lockstep-postgres-source");
             sourceConfig.put("topic.prefix", run);
             sourceConfig.put("slot.name", run);
             sourceConfig.put("publication.name", run);
             sourceConfig.put("table.include.list", run + ".products," + run + ".order_lines");
             connectors.create(source, sourceConfig);
 
-            Map<String, String> sinkConfig = connectors.fromFile("lockstep-opensearch-sink");
+            Map<String, String> sinkConfig = connectors.fromFile(topology + "lockstep-opensearch-sink");
             sinkConfig.put("topics", run + "." + run + ".products," + run + "." + run + ".order_lines");
             sinkConfig.put("index.name.pattern", "${topic}");
             sinkConfig.put("errors.deadletterqueue.topic.name", run + "-dlq");

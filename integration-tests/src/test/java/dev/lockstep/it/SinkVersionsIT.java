@@ -34,13 +34,13 @@ class SinkVersionsIT {
             s.execute("CREATE TABLE " + run + ".items (id int PRIMARY KEY, n int NOT NULL)");
             s.execute("INSERT INTO " + run + ".items VALUES (1, 0), (2, 0), (3, 0)");
 
-            Map<String, String> source = connectors.fromFile("lockstep-postgres-source");
+            Map<String, String> source = connectors.fromFile("change-events/lockstep-postgres-source");
             source.put("topic.prefix", run);
             source.put("slot.name", run);
             source.put("publication.name", run);
             source.put("table.include.list", run + ".items");
             connectors.create(run + "-source", source);
-            Map<String, String> sink = connectors.fromFile("lockstep-opensearch-sink");
+            Map<String, String> sink = connectors.fromFile("change-events/lockstep-opensearch-sink");
             sink.put("topics", topic);
             sink.put("index.name.pattern", "${topic}");
             sink.put("errors.deadletterqueue.topic.name", run + "-dlq");

@@ -51,7 +51,7 @@ class VersionOrderIT {
             s.execute("CREATE TABLE " + slot + ".items (id int PRIMARY KEY, n int NOT NULL)");
             s.execute("INSERT INTO " + slot + ".items SELECT g, 0 FROM generate_series(1, " + ROWS + ") g");
 
-            Map<String, String> config = connectors.fromFile("lockstep-postgres-source");
+            Map<String, String> config = connectors.fromFile("change-events/lockstep-postgres-source");
             config.put("topic.prefix", slot);
             config.put("slot.name", slot);
             config.put("publication.name", slot);

@@ -6,12 +6,12 @@ import org.opensearch.client.opensearch._types.VersionType;
 import org.opensearch.client.opensearch.core.bulk.BulkOperation;
 
 /**
- * One record's effect on the index: index {@code document} under {@code id}, or delete {@code id} when it is
- * null. With a {@code version} (from the lineage header {@code lockstep.version}), the operation is
+ * One record's effect on the index: index {@code document} (a Map, or JSON text as a Jackson {@code RawValue})
+ * under {@code id}, or delete {@code id} when it is null. With a {@code version} (from the lineage header {@code lockstep.version}), the operation is
  * {@code external_gte}: OpenSearch applies it only if no newer version of the document was indexed, so a replay,
  * a re-emitted old record or a reordered retry can never make a document older.
  */
-record DocumentOperation(SinkRecord record, String index, String id, Map<String, Object> document, Long version) {
+record DocumentOperation(SinkRecord record, String index, String id, Object document, Long version) {
 
     boolean isDelete() {
         return document == null;
@@ -41,6 +41,9 @@ record DocumentOperation(SinkRecord record, String index, String id, Map<String,
     private static long estimate(Object value) {
         if (value == null) {
             return 4;
+        }
+        if (value instanceof com.fasterxml.jackson.databind.util.RawValue raw) {
+            return String.valueOf(raw.rawValue()).length();
         }
         if (value instanceof CharSequence text) {
             return text.length() + 2L;

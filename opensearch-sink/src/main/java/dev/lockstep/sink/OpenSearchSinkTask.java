@@ -225,8 +225,14 @@ public class OpenSearchSinkTask extends SinkTask {
             map.forEach((k, v) -> document.put(String.valueOf(k), v));
             return new DocumentOperation(record, index, id, withLineage(document, id), version);
         }
+        if (value instanceof byte[] json) {
+            return new DocumentOperation(record, index, id, JsonDocument.withLineage(json, lineageField, id, System.currentTimeMillis()), version);
+        }
+        if (value instanceof String json) {
+            return new DocumentOperation(record, index, id, JsonDocument.withLineage(json, lineageField, id, System.currentTimeMillis()), version);
+        }
         throw new DataException("value is a " + value.getClass().getSimpleName()
-                + ", expected a document (Map or Struct) or null for a delete");
+                + ", expected a document (Struct, Map, or JSON text as bytes or a string) or null for a delete");
     }
 
     /** Adds the id copy and the indexing time to the document's lineage object (creating it if absent). */

@@ -33,9 +33,11 @@ class OpenSearchSinkTaskTest {
         DocumentOperation index = task.toOperation(new SinkRecord("db.public.products", 0, null, "42", null, Map.of("a", 1), 3));
         assertThat(index.index()).isEqualTo("products");
         assertThat(index.id()).isEqualTo("42");
-        assertThat(index.document()).containsEntry("a", 1).containsKey("lockstep");
         @SuppressWarnings("unchecked")
-        Map<String, Object> lineage = (Map<String, Object>) index.document().get("lockstep");
+        Map<String, Object> document = (Map<String, Object>) index.document();
+        assertThat(document).containsEntry("a", 1).containsKey("lockstep");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> lineage = (Map<String, Object>) document.get("lockstep");
         assertThat(lineage).containsEntry("id", "42").containsKey("indexed_at");
         assertThat(index.isDelete()).isFalse();
 
@@ -50,7 +52,7 @@ class OpenSearchSinkTaskTest {
         DocumentOperation op = task.toOperation(new SinkRecord("t", 0, Schema.INT64_SCHEMA, 7L, schema,
                 new Struct(schema).put("name", "x"), 1));
         assertThat(op.id()).isEqualTo("7");
-        assertThat(op.document()).containsEntry("name", "x");
+        assertThat(op.document()).isEqualTo(Map.of("name", "x", "lockstep", ((Map<?, ?>) op.document()).get("lockstep")));
     }
 
     @Test
@@ -61,6 +63,47 @@ class OpenSearchSinkTaskTest {
         assertThatThrownBy(() -> task.toOperation(new SinkRecord("t", 0, null, null, null, Map.of(), 1)))
                 .isInstanceOf(DataException.class).hasMessageContaining("no key");
         assertThatThrownBy(() -> task.toOperation(new SinkRecord("t", 0, null, "1", null, "text", 1)))
-                .isInstanceOf(DataException.class).hasMessageContaining("String");
+                .isInstanceOf(DataException.class).hasMessageContaining("not valid JSON");
+        assertThatThrownBy(() -> task.toOperation(new SinkRecord("t", 0, null, "1", null, 12, 1)))
+                .isInstanceOf(DataException.class).hasMessageContaining("Integer");
+    }
+
+    @Test
+    void jsonTextIsSentAsItIsWithTheLineageSplicedIn() throws Exception {
+        var mapper = new org.opensearch.client.json.jackson.JacksonJsonpMapper();
+        byte[] json = "{\"name\":\"caf\u00e9 \\\"x\\\"\",\"n\":[1,{\"a\":null}],\"lockstep\":{\"hash\":\"ab\",\"version\":7}}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        DocumentOperation op = task.toOperation(new SinkRecord("t", 0, null, "k|1", null, json, 1));
+        // What the client writes into the bulk body for this document: parse it and compare.
+        java.io.StringWriter sent = new java.io.StringWriter();
+        try (var generator = mapper.jsonProvider().createGenerator(sent)) {
+            mapper.serialize(op.toBulkOperation().index().document(), generator);
+        }
+        com.fasterxml.jackson.databind.ObjectMapper plain = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode document = plain.readTree(sent.toString());
+        assertThat(document.path("name").asText()).isEqualTo("caf\u00e9 \"x\"");
+        assertThat(document.path("n").toString()).isEqualTo("[1,{\"a\":null}]");
+        assertThat(document.path("lockstep").path("hash").asText()).isEqualTo("ab");
+        assertThat(document.path("lockstep").path("version").asLong()).isEqualTo(7);
+        assertThat(document.path("lockstep").path("id").asText()).isEqualTo("k|1");
+        assertThat(document.path("lockstep").path("indexed_at").asLong()).isPositive();
+
+        // No lineage object yet: one is added. An empty object: filled.
+        DocumentOperation bare = task.toOperation(new SinkRecord("t", 0, null, "2", null, "{\"a\":1}", 1));
+        com.fasterxml.jackson.databind.JsonNode bareDoc = plain.readTree(String.valueOf(
+                ((com.fasterxml.jackson.databind.util.RawValue) bare.document()).rawValue()));
+        assertThat(bareDoc.path("a").asInt()).isEqualTo(1);
+        assertThat(bareDoc.path("lockstep").path("id").asText()).isEqualTo("2");
+        DocumentOperation empty = task.toOperation(new SinkRecord("t", 0, null, "3", null, "{}", 1));
+        assertThat(plain.readTree(String.valueOf(((com.fasterxml.jackson.databind.util.RawValue) empty.document()).rawValue()))
+                .path("lockstep").path("id").asText()).isEqualTo("3");
+    }
+
+    @Test
+    void jsonTextThatIsNoSingleObjectIsMalformed() {
+        for (String bad : new String[] {"[1]", "{\"a\":", "{\"a\":1} {\"b\":2}", "{\"lockstep\":5}", "{\"lockstep\":null}", "nope"}) {
+            assertThatThrownBy(() -> task.toOperation(new SinkRecord("t", 0, null, "1", null, bad, 1)))
+                    .as(bad).isInstanceOf(DataException.class);
+        }
     }
 }
