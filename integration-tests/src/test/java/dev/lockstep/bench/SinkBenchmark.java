@@ -11,6 +11,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -18,15 +21,18 @@ import java.util.Map;
  * <ol>
  *   <li>a products-like table of N rows is snapshotted by Debezium into a topic, and the benchmark waits until
  *       the topic holds all N events;</li>
- *   <li>ceiling: the same rows, as the documents the sink would write, sent straight to OpenSearch with plain
- *       {@code _bulk} requests of 2,000 by one loader thread, into a fresh index with the same settings;</li>
- *   <li>sink alone: the sink connector (config/connectors, its transform chain) started on the full topic;
- *       docs/s from its start until the index holds N documents, and the Connect worker's CPU seconds and peak
- *       RSS over that time.</li>
+ *   <li>sink alone: the sink connector (config/connectors, or config/connectors/change-events with
+ *       -Dlockstep.bench.topology=change-events/) started on the full topic; docs/s from its start until the
+ *       index holds N documents, and the Connect worker's CPU seconds, peak RSS and peak heap used meanwhile;</li>
+ *   <li>ceiling: exactly the documents the sink indexed, read back into memory, then sent straight to
+ *       OpenSearch with plain {@code _bulk} requests of 2,000 by one loader thread, into a fresh index with the
+ *       same mappings and settings; only the sending is timed.</li>
  * </ol>
- * The end-to-end latency under a steady update load is not measured here yet.
  */
 public final class SinkBenchmark {
+    /** Which connector configs: "" (config/connectors, topics of documents) or "change-events/". */
+    private static final String TOPOLOGY = System.getProperty("lockstep.bench.topology", "");
+
     public static void main(String[] args) throws Exception {
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         String name = "bench" + Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
@@ -42,7 +48,7 @@ public final class SinkBenchmark {
                     + "ARRAY['kitchen', 'steel', 'tag-' || (g % 100)], jsonb_build_object('colour', 'silver', 'watts', 1000 + g % 3000), "
                     + "timestamptz '2026-01-05 09:30:00+00' + g * interval '1 second', g % 2 = 0 FROM generate_series(1, " + rows + ") g");
 
-            Map<String, String> source = connectors.fromFile("lockstep-postgres-source");
+            Map<String, String> source = connectors.fromFile(TOPOLOGY + "lockstep-postgres-source");
             source.put("topic.prefix", name);
             source.put("slot.name", name);
             source.put("publication.name", name);
@@ -55,38 +61,10 @@ public final class SinkBenchmark {
             double snapshotSeconds = (System.nanoTime() - snapshotStart) / 1e9;
             System.out.printf("debezium snapshot: %,d rows into %s in %.1f s = %,.0f rows/s%n", rows, topic, snapshotSeconds, rows / snapshotSeconds);
 
-            // Ceiling: plain _bulk of the same documents by one loader.
-            String ceilingIndex = name + "-ceiling";
-            Http.put(stack.openSearchUrl() + "/" + ceilingIndex, Map.of());
-            long ceilingStart = System.nanoTime();
-            StringBuilder bulk = new StringBuilder();
-            int inBulk = 0;
-            try (Statement q = pg.createStatement()) {
-                pg.setAutoCommit(false);
-                q.setFetchSize(5_000);
-                try (ResultSet rs = q.executeQuery("SELECT id, to_jsonb(t)::text FROM " + name + ".products t")) {
-                    while (rs.next()) {
-                        bulk.append("{\"index\":{\"_id\":\"").append(rs.getLong(1)).append("\"}}\n").append(rs.getString(2)).append('\n');
-                        if (++inBulk == 2_000) {
-                            send(stack, ceilingIndex, bulk);
-                            inBulk = 0;
-                        }
-                    }
-                }
-                pg.setAutoCommit(true);
-            }
-            if (inBulk > 0) {
-                send(stack, ceilingIndex, bulk);
-            }
-            Http.post(stack.openSearchUrl() + "/" + ceilingIndex + "/_refresh", null);
-            double ceilingSeconds = (System.nanoTime() - ceilingStart) / 1e9;
-            System.out.printf("ceiling (_bulk of 2,000, one loader): %,d docs in %.1f s = %,.0f docs/s%n", count(stack, ceilingIndex),
-                    ceilingSeconds, rows / ceilingSeconds);
-
             // Sink alone on the full topic.
             long connectPid = Long.parseLong(Files.readString(stackDir(stack).resolve("pids/connect.pid")).trim());
             long cpuBefore = cpuTicks(connectPid);
-            Map<String, String> sink = connectors.fromFile("lockstep-opensearch-sink");
+            Map<String, String> sink = connectors.fromFile(TOPOLOGY + "lockstep-opensearch-sink");
             sink.put("topics", topic);
             sink.put("index.name.pattern", "${topic}");
             sink.put("errors.deadletterqueue.topic.name", name + "-dlq");
@@ -94,16 +72,46 @@ public final class SinkBenchmark {
             long sinkStart = System.nanoTime();
             connectors.create(name + "-sink", sink);
             long peakRss = 0;
-            while (count(stack, topic) < rows) {
+            long peakHeap = 0;
+            // Done when the sink's own meter counts N acknowledged documents. No search meanwhile: searches keep
+            // a shard from going search-idle, so it would refresh every second, which the loader's index does not.
+            while (acknowledged(stack, name + "-sink") < rows) {
                 peakRss = Math.max(peakRss, rssKib(connectPid));
-                Thread.sleep(1_000);
-                Http.post(stack.openSearchUrl() + "/" + topic + "/_refresh", null);
+                peakHeap = Math.max(peakHeap, heapUsedKib(connectPid));
+                Thread.sleep(200);
             }
             double sinkSeconds = (System.nanoTime() - sinkStart) / 1e9;
+            Http.post(stack.openSearchUrl() + "/" + topic + "/_refresh", null);
+            if (count(stack, topic) != rows) {
+                throw new IllegalStateException("the sink acknowledged " + rows + " documents but the index holds " + count(stack, topic));
+            }
             double cpuSeconds = (cpuTicks(connectPid) - cpuBefore) / 100.0;
-            System.out.printf("sink alone: %,d docs in %.1f s = %,.0f docs/s (%.0f%% of the ceiling); worker CPU %.1f s "
-                            + "= %.1f s per 1M docs; worker peak RSS %,d MiB%n", rows, sinkSeconds, rows / sinkSeconds,
-                    100 * ceilingSeconds / sinkSeconds, cpuSeconds, cpuSeconds * 1_000_000 / rows, peakRss / 1024);
+            connectors.deleteQuietly(name + "-sink");
+
+            // Ceiling: exactly the documents the sink indexed, read back first, then sent with plain _bulk requests
+            // of 2,000 by one loader into a fresh index with the same settings and mappings. Only the sending is timed.
+            String ceilingIndex = name + "-ceiling";
+            JsonNode definition = Http.get(stack.openSearchUrl() + "/" + topic).body().path(topic);
+            Http.Response created = Http.put(stack.openSearchUrl() + "/" + ceilingIndex, Map.of(
+                    "mappings", definition.path("mappings"),
+                    "settings", Map.of("number_of_shards", definition.path("settings").path("index").path("number_of_shards").asText(),
+                            "number_of_replicas", definition.path("settings").path("index").path("number_of_replicas").asText())));
+            if (created.status() != 200) {
+                throw new IllegalStateException("cannot create " + ceilingIndex + ": " + created.text());
+            }
+            List<String> bulks = readBack(stack, topic, 2_000);
+            long ceilingStart = System.nanoTime();
+            for (String bulk : bulks) {
+                send(stack, ceilingIndex, bulk);
+            }
+            Http.post(stack.openSearchUrl() + "/" + ceilingIndex + "/_refresh", null);
+            double ceilingSeconds = (System.nanoTime() - ceilingStart) / 1e9;
+            System.out.printf("ceiling (_bulk of 2,000, one loader): %,d docs in %.1f s = %,.0f docs/s%n", count(stack, ceilingIndex),
+                    ceilingSeconds, rows / ceilingSeconds);
+            System.out.printf("sink alone (config/connectors/%s): %,d docs in %.1f s = %,.0f docs/s (%.0f%% of the ceiling); worker CPU "
+                            + "%.1f s = %.1f s per 1M docs; worker peak RSS %,d MiB, peak heap used %,d MiB%n", TOPOLOGY, rows,
+                    sinkSeconds, rows / sinkSeconds, 100 * ceilingSeconds / sinkSeconds, cpuSeconds, cpuSeconds * 1_000_000 / rows,
+                    peakRss / 1024, peakHeap / 1024);
 
             connectors.deleteQuietly(name + "-sink");
             connectors.deleteQuietly(name + "-source");
@@ -131,12 +139,65 @@ public final class SinkBenchmark {
         return extra;
     }
 
-    private static void send(LocalStack stack, String index, StringBuilder bulk) {
-        Http.Response r = Http.post(stack.openSearchUrl() + "/" + index + "/_bulk", bulk.toString());
+    private static void send(LocalStack stack, String index, String bulk) {
+        Http.Response r = Http.post(stack.openSearchUrl() + "/" + index + "/_bulk", bulk);
         if (r.status() != 200 || r.text().contains("\"errors\":true")) {
             throw new IllegalStateException("bulk failed: " + r.text().substring(0, Math.min(500, r.text().length())));
         }
-        bulk.setLength(0);
+    }
+
+    /** The index's documents as _bulk bodies of {@code perBulk} index operations (read with a scroll). */
+    private static List<String> readBack(LocalStack stack, String index, int perBulk) {
+        List<String> bulks = new ArrayList<>();
+        StringBuilder bulk = new StringBuilder();
+        int inBulk = 0;
+        JsonNode page = Http.post(stack.openSearchUrl() + "/" + index + "/_search?scroll=2m",
+                Map.of("size", 5_000, "sort", List.of("_doc"))).body();
+        while (page.path("hits").path("hits").size() > 0) {
+            for (JsonNode hit : page.path("hits").path("hits")) {
+                bulk.append("{\"index\":{\"_id\":").append(hit.path("_id").toString()).append("}}\n")
+                        .append(hit.path("_source").toString()).append('\n');
+                if (++inBulk == perBulk) {
+                    bulks.add(bulk.toString());
+                    bulk.setLength(0);
+                    inBulk = 0;
+                }
+            }
+            page = Http.post(stack.openSearchUrl() + "/_search/scroll", Map.of("scroll", "2m",
+                    "scroll_id", page.path("_scroll_id").asText())).body();
+        }
+        if (inBulk > 0) {
+            bulks.add(bulk.toString());
+        }
+        return bulks;
+    }
+
+    /** Documents the sink task acknowledged (indexed), from the worker's /metrics. */
+    static long acknowledged(LocalStack stack, String connector) {
+        String metrics = Http.getAny(stack.connectUrl() + "/metrics").text();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("lockstep_sink_records_total\\{connector=\"" + connector
+                + "\",index=\"[^\"]*\",result=\"indexed\",task=\"0\"} ([0-9.E]+)").matcher(metrics);
+        long total = 0;
+        while (m.find()) {
+            total += (long) Double.parseDouble(m.group(1));
+        }
+        return total;
+    }
+
+    /** Heap used by a JVM, in KiB, from jcmd GC.heap_info; 0 if that is not available. */
+    static long heapUsedKib(long pid) {
+        try {
+            Process p = new ProcessBuilder("jcmd", Long.toString(pid), "GC.heap_info").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            p.waitFor();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("total \\d+K, used (\\d+)K").matcher(out);
+            return m.find() ? Long.parseLong(m.group(1)) : 0;
+        } catch (IOException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
     }
 
     private static long count(LocalStack stack, String index) {
