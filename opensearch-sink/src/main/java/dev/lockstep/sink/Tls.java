@@ -110,7 +110,7 @@ final class Tls {
                     return "a certificate of its chain is not valid yet (" + t.getMessage() + ")";
                 }
                 if (t.getClass().getSimpleName().equals("SunCertPathBuilderException")) {
-                    return "no certificate in it issued this certificate or its chain";
+                    return "none of its certificates issued this certificate or its chain";
                 }
             }
             return String.valueOf(cause.getMessage());
