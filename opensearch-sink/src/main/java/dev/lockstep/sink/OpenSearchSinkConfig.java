@@ -91,7 +91,9 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                 "User for HTTP basic authentication; leave empty for none.",
                 CONNECTION_GROUP, ++order, Width.MEDIUM, "Username");
         def.define(CONNECTION_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
-                "Password for HTTP basic authentication. Masked in the REST API and never logged.",
+                "Password for HTTP basic authentication. Hidden in validation output and never logged; Connect returns a "
+                        + "connector's stored config as written, so pass it through a config provider, e.g. "
+                        + "${file:/etc/lockstep/opensearch.properties:password}.",
                 CONNECTION_GROUP, ++order, Width.MEDIUM, "Password");
         def.define(CONNECTION_TIMEOUT_MS, Type.INT, 5_000, ConfigDef.Range.atLeast(1), Importance.LOW,
                 "How long to wait for a connection to a node, in milliseconds.",
@@ -169,7 +171,8 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                 SECURITY_GROUP, ++order, Width.LONG, "Trust store");
         def.define(SSL_TRUSTSTORE_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
                 "Password of the trust store. Not used for PEM; a JKS store opens without one (without its integrity "
-                        + "check), a PKCS12 store usually needs it. Masked in the REST API and never logged.",
+                        + "check), a PKCS12 store usually needs it. Hidden in validation output and never logged; like "
+                        + "connection.password, best passed through a config provider.",
                 SECURITY_GROUP, ++order, Width.MEDIUM, "Trust store password");
         def.define(SSL_TRUSTSTORE_TYPE, Type.STRING, "JKS", TrustStoreType.VALIDATOR, Importance.LOW,
                 "Format of the trust store: JKS, PKCS12, or PEM (one or more -----BEGIN CERTIFICATE----- blocks, such as "
