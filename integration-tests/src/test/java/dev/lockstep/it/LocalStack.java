@@ -75,6 +75,107 @@ public final class LocalStack implements AutoCloseable {
         return repo;
     }
 
+    /** The stack's folder (state, logs). */
+    public Path stackDir() {
+        return Path.of(get("STACK_DIR"));
+    }
+
+    /**
+     * The secured OpenSearch node ({@code bin/lockstep-stack up-secure}): started here unless it already runs.
+     * {@link SecureNode#close()} stops it only when it was started here.
+     */
+    public SecureNode startSecureNode() {
+        Path log = repo.resolve("integration-tests/target/lockstep-stack.log");
+        boolean running = partRunning("opensearch-secure");
+        if (run(repo, log, 900, "up-secure") != 0) {
+            throw new IllegalStateException("bin/lockstep-stack up-secure failed; see " + log);
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        try {
+            Path out = Files.createTempFile("lockstep-env", ".txt");
+            run(repo, out, 60, "env");
+            for (String line : Files.readAllLines(out)) {
+                int eq = line.indexOf('=');
+                if (eq > 0 && !line.startsWith("#")) {
+                    env.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+                }
+            }
+            Files.delete(out);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the secured node's endpoints", e);
+        }
+        for (String key : List.of("OPENSEARCH_SECURE_URL", "OPENSEARCH_SECURE_USER", "OPENSEARCH_SECURE_PASSWORD_FILE",
+                "OPENSEARCH_SECURE_CA_PEM", "OPENSEARCH_SECURE_UNTRUSTED_CA_PEM")) {
+            if (!env.containsKey(key)) {
+                throw new IllegalStateException("bin/lockstep-stack env shows no " + key + " after up-secure");
+            }
+        }
+        return new SecureNode(env.get("OPENSEARCH_SECURE_URL"), env.get("OPENSEARCH_SECURE_USER"),
+                Path.of(env.get("OPENSEARCH_SECURE_PASSWORD_FILE")), Path.of(env.get("OPENSEARCH_SECURE_CA_PEM")),
+                Path.of(env.get("OPENSEARCH_SECURE_UNTRUSTED_CA_PEM")), !running);
+    }
+
+    /** The secured node's address, its admin user, and the files a connector config refers to. */
+    public final class SecureNode implements AutoCloseable {
+        public final String url;
+        public final String user;
+        /** A properties file with the key password: for the worker's file config provider. */
+        public final Path passwordFile;
+        public final Path caPem;
+        public final Path untrustedCaPem;
+        private final boolean startedHere;
+
+        SecureNode(String url, String user, Path passwordFile, Path caPem, Path untrustedCaPem, boolean startedHere) {
+            this.url = url;
+            this.user = user;
+            this.passwordFile = passwordFile;
+            this.caPem = caPem;
+            this.untrustedCaPem = untrustedCaPem;
+            this.startedHere = startedHere;
+        }
+
+        /** The admin password, read from its file (never printed). */
+        public String password() {
+            try (var in = Files.newInputStream(passwordFile)) {
+                java.util.Properties props = new java.util.Properties();
+                props.load(in);
+                return props.getProperty("password");
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read " + passwordFile, e);
+            }
+        }
+
+        /** The config-provider reference to the password, as a connector config should hold it. */
+        public String passwordReference() {
+            return "${file:" + passwordFile + ":password}";
+        }
+
+        public int port() {
+            return java.net.URI.create(url).getPort();
+        }
+
+        @Override
+        public void close() {
+            if (startedHere) {
+                LocalStack.this.run("stop", "opensearch-secure");
+            }
+        }
+    }
+
+    /** Whether {@code bin/lockstep-stack status} lists the part as running. */
+    public boolean partRunning(String part) {
+        try {
+            Path out = Files.createTempFile("lockstep-status", ".txt");
+            run(repo, out, 120, "status");
+            boolean running = Files.readAllLines(out).stream()
+                    .anyMatch(l -> l.startsWith(part + " ") && l.substring(part.length()).trim().startsWith("running"));
+            Files.delete(out);
+            return running;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run bin/lockstep-stack status", e);
+        }
+    }
+
     private String get(String key) {
         String v = endpoints.get(key);
         if (v == null) {

@@ -5,9 +5,16 @@ import java.net.URI;
 import java.util.concurrent.TimeUnit;
 import org.apache.hc.client5.http.auth.AuthScope;
 import org.apache.hc.client5.http.auth.UsernamePasswordCredentials;
+import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.impl.auth.BasicCredentialsProvider;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
+import org.apache.hc.client5.http.ssl.HostnameVerificationPolicy;
 import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.nio.ssl.TlsStrategy;
 import org.apache.hc.core5.util.Timeout;
+import org.apache.kafka.common.config.ConfigException;
 import org.opensearch.client.json.jackson.JacksonJsonpMapper;
 import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.transport.httpclient5.ApacheHttpClient5TransportBuilder;
@@ -21,7 +28,10 @@ final class OpenSearchClients {
         return create(config, config.urls().toArray(URI[]::new));
     }
 
-    /** A client for some of the configured nodes (validation checks them one by one). */
+    /**
+     * A client for some of the configured nodes (validation checks them one by one). A trust store that cannot be
+     * used is a {@link ConfigException} on the option to fix.
+     */
     static OpenSearchClient create(OpenSearchSinkConfig config, URI... urls) {
         HttpHost[] hosts = java.util.Arrays.stream(urls).map(OpenSearchClients::host).toArray(HttpHost[]::new);
         int connectTimeoutMs = config.getInt(OpenSearchSinkConfig.CONNECTION_TIMEOUT_MS);
@@ -34,12 +44,42 @@ final class OpenSearchClients {
                 credentials.setCredentials(new AuthScope(host), new UsernamePasswordCredentials(user, password));
             }
         }
+        PoolingAsyncClientConnectionManager connections = connectionManager(config, connectTimeoutMs);
         ApacheHttpClient5TransportBuilder builder = ApacheHttpClient5TransportBuilder.builder(hosts)
                 .setMapper(new JacksonJsonpMapper(new ObjectMapper()))
-                .setConnectionConfigCallback(c -> c.setConnectTimeout(connectTimeoutMs, TimeUnit.MILLISECONDS))
                 .setRequestConfigCallback(r -> r.setResponseTimeout(Timeout.ofMilliseconds(readTimeoutMs)))
-                .setHttpClientConfigCallback(http -> http.setDefaultCredentialsProvider(credentials));
+                .setHttpClientConfigCallback(http -> http.setDefaultCredentialsProvider(credentials).setConnectionManager(connections));
         return new OpenSearchClient(builder.build());
+    }
+
+    /**
+     * The transport builder's connection pool (same sizes and socket timeout), with our TLS: the trust store, and
+     * host names checked by httpclient (not by the JDK), so that a trust failure and a host name mismatch fail
+     * differently and each can be reported on its own option.
+     */
+    private static PoolingAsyncClientConnectionManager connectionManager(OpenSearchSinkConfig config, int connectTimeoutMs) {
+        TlsStrategy tls;
+        try {
+            tls = ClientTlsStrategyBuilder.create()
+                    .setSslContext(Tls.sslContext(config))
+                    .setHostVerificationPolicy(HostnameVerificationPolicy.CLIENT)
+                    .setHostnameVerifier(Tls.hostnameVerifier(config.hostnameVerification()))
+                    .buildAsync();
+        } catch (Tls.TrustStoreException e) {
+            String option = e.problem == Tls.TrustStoreException.Problem.WRONG_PASSWORD
+                    ? OpenSearchSinkConfig.SSL_TRUSTSTORE_PASSWORD : OpenSearchSinkConfig.SSL_TRUSTSTORE_LOCATION;
+            // No value in the exception: for the password it would be the secret itself.
+            throw new ConfigException(option + ": " + e.getMessage());
+        }
+        return PoolingAsyncClientConnectionManagerBuilder.create()
+                .setTlsStrategy(tls)
+                .setMaxConnPerRoute(ApacheHttpClient5TransportBuilder.DEFAULT_MAX_CONN_PER_ROUTE)
+                .setMaxConnTotal(ApacheHttpClient5TransportBuilder.DEFAULT_MAX_CONN_TOTAL)
+                .setDefaultConnectionConfig(ConnectionConfig.custom()
+                        .setConnectTimeout(connectTimeoutMs, TimeUnit.MILLISECONDS)
+                        .setSocketTimeout(ApacheHttpClient5TransportBuilder.DEFAULT_RESPONSE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                        .build())
+                .build();
     }
 
     /** The HTTP status behind a transport failure, or 0 when it never got an answer. */

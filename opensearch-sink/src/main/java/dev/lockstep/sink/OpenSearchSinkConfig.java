@@ -2,6 +2,8 @@ package dev.lockstep.sink;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,6 +24,7 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
     private static final String INDEX_GROUP = "Index";
     private static final String BATCH_GROUP = "Batching";
     private static final String ERRORS_GROUP = "Errors and retries";
+    private static final String SECURITY_GROUP = "Security";
 
     public static final String CONNECTION_URL = "connection.url";
     public static final String CONNECTION_USERNAME = "connection.username";
@@ -29,6 +32,11 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
     public static final String CONNECTION_TIMEOUT_MS = "connection.timeout.ms";
     public static final String READ_TIMEOUT_MS = "read.timeout.ms";
     public static final String VALIDATE_CONNECTION = "validate.connection";
+
+    public static final String SSL_TRUSTSTORE_LOCATION = "connection.ssl.truststore.location";
+    public static final String SSL_TRUSTSTORE_PASSWORD = "connection.ssl.truststore.password";
+    public static final String SSL_TRUSTSTORE_TYPE = "connection.ssl.truststore.type";
+    public static final String SSL_HOSTNAME_VERIFICATION = "connection.ssl.hostname.verification";
 
     public static final String INDEX_NAME_PATTERN = "index.name.pattern";
     public static final String INDEX_AUTO_CREATE = "index.auto.create";
@@ -58,6 +66,18 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
         static final ConfigDef.Validator VALIDATOR = ConfigDef.CaseInsensitiveValidString.in("fail", "warn", "report");
     }
 
+    /** Formats of connection.ssl.truststore.location. */
+    public enum TrustStoreType {
+        /** Java key store (the JDK reads PKCS12 files under this type too). */
+        JKS,
+        /** PKCS#12 (.p12, .pfx). */
+        PKCS12,
+        /** One or more -----BEGIN CERTIFICATE----- blocks (e.g. OpenSearch's root-ca.pem); no password. */
+        PEM;
+
+        static final ConfigDef.Validator VALIDATOR = ConfigDef.CaseInsensitiveValidString.in("JKS", "PKCS12", "PEM");
+    }
+
     static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([^}]*)}");
     static final List<String> INDEX_PLACEHOLDERS = List.of("topic", "table");
 
@@ -73,7 +93,9 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                 "User for HTTP basic authentication; leave empty for none.",
                 CONNECTION_GROUP, ++order, Width.MEDIUM, "Username");
         def.define(CONNECTION_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
-                "Password for HTTP basic authentication. Masked in the REST API and never logged.",
+                "Password for HTTP basic authentication. Hidden in validation output and never logged; Connect returns a "
+                        + "connector's stored config as written, so pass it through a config provider, e.g. "
+                        + "${file:/etc/lockstep/opensearch.properties:password}.",
                 CONNECTION_GROUP, ++order, Width.MEDIUM, "Password");
         def.define(CONNECTION_TIMEOUT_MS, Type.INT, 5_000, ConfigDef.Range.atLeast(1), Importance.LOW,
                 "How long to wait for a connection to a node, in milliseconds.",
@@ -85,6 +107,8 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                 "Whether config validation (PUT /connector-plugins/.../config/validate, and creating the connector) "
                         + "connects to every node with the configured credentials and reports what fails on the field to fix.",
                 CONNECTION_GROUP, ++order, Width.SHORT, "Check the connection when validating");
+
+        defineSecurity(def);
 
         order = 0;
         def.define(INDEX_NAME_PATTERN, Type.STRING, "${topic}", new IndexPatternValidator(), Importance.HIGH,
@@ -152,6 +176,32 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
         return def;
     }
 
+    /** HTTPS: the trust store and host name verification (basic auth is in the connection group). */
+    private static void defineSecurity(ConfigDef def) {
+        int order = 0;
+        def.define(SSL_TRUSTSTORE_LOCATION, Type.STRING, null, new FilePathValidator(), Importance.MEDIUM,
+                "Trust store with the certificate of the CA that issued the nodes' certificates (or the nodes' own "
+                        + "certificates), for https:// URLs. Empty: the JVM's default trust store (the public CAs, or "
+                        + "javax.net.ssl.trustStore). The file is read on every worker that runs the connector or its tasks. "
+                        + "Validation refuses a trust store with only http:// URLs.",
+                SECURITY_GROUP, ++order, Width.LONG, "Trust store");
+        def.define(SSL_TRUSTSTORE_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
+                "Password of the trust store. Not used for PEM; a JKS store opens without one (without its integrity "
+                        + "check), a PKCS12 store usually needs it. Hidden in validation output and never logged; like "
+                        + "connection.password, best passed through a config provider.",
+                SECURITY_GROUP, ++order, Width.MEDIUM, "Trust store password");
+        def.define(SSL_TRUSTSTORE_TYPE, Type.STRING, "JKS", TrustStoreType.VALIDATOR, Importance.LOW,
+                "Format of the trust store: JKS, PKCS12, or PEM (one or more -----BEGIN CERTIFICATE----- blocks, such as "
+                        + "the root-ca.pem of OpenSearch's demo security configuration).",
+                SECURITY_GROUP, ++order, Width.SHORT, "Trust store type");
+        def.define(SSL_HOSTNAME_VERIFICATION, Type.BOOLEAN, true, Importance.LOW,
+                "Whether a node's certificate must name the host of its URL (a DNS or IP subject alternative name). "
+                        + "Turn it off only when the certificates name other hosts than the URLs (an IP address, an alias) "
+                        + "and the trust store holds only CAs you trust for every node: without it, any certificate they "
+                        + "issued is accepted for any host.",
+                SECURITY_GROUP, ++order, Width.SHORT, "Verify host names");
+    }
+
     public OpenSearchSinkConfig(Map<?, ?> props) {
         super(CONFIG_DEF, props);
     }
@@ -167,6 +217,24 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
 
     public Password password() {
         return getPassword(CONNECTION_PASSWORD);
+    }
+
+    /** The trust store file, or null for the JVM's default trust. */
+    public Path trustStoreLocation() {
+        String location = getString(SSL_TRUSTSTORE_LOCATION);
+        return location == null || location.isBlank() ? null : Path.of(location.trim());
+    }
+
+    public Password trustStorePassword() {
+        return getPassword(SSL_TRUSTSTORE_PASSWORD);
+    }
+
+    public TrustStoreType trustStoreType() {
+        return TrustStoreType.valueOf(getString(SSL_TRUSTSTORE_TYPE).toUpperCase(Locale.ROOT));
+    }
+
+    public boolean hostnameVerification() {
+        return getBoolean(SSL_HOSTNAME_VERIFICATION);
     }
 
     public MalformedDocumentBehavior malformedDocumentBehavior() {
@@ -211,6 +279,26 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
         @Override
         public String toString() {
             return "http:// or https:// URLs with a host, comma-separated";
+        }
+    }
+
+    static final class FilePathValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            String path = (String) value;
+            if (path == null || path.isBlank()) {
+                return;
+            }
+            try {
+                Path.of(path.trim());
+            } catch (InvalidPathException e) {
+                throw new ConfigException(name, value, "is not a file path: " + e.getReason());
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "a file path, or empty";
         }
     }
 
