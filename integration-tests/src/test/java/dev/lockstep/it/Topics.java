@@ -42,12 +42,21 @@ public final class Topics {
             consumer.subscribe(List.of(topic));
             while (System.nanoTime() < deadline && !done.test(events)) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    events.add(new Event(r.offset(), keys.toConnectData(topic, r.key()), values.toConnectData(topic, r.value()), r.headers(),
+                    events.add(new Event(r.offset(), decode(keys, topic, r.key()), decode(values, topic, r.value()), r.headers(),
                             r.key(), r.value()));
                 }
             }
         }
         return events;
+    }
+
+    /** A change event (JsonConverter with schemas) decoded; anything else (a document, a string key) as raw text. */
+    private static SchemaAndValue decode(JsonConverter converter, String topic, byte[] bytes) {
+        try {
+            return converter.toConnectData(topic, bytes);
+        } catch (org.apache.kafka.connect.errors.DataException e) {
+            return new SchemaAndValue(null, new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+        }
     }
 
     /** Writes records as they were read (bytes and headers), as a re-emitting producer would. */

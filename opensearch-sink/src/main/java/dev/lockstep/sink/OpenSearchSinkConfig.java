@@ -133,7 +133,7 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                 INDEX_GROUP, ++order, Width.MEDIUM, "Lineage field");
 
         order = 0;
-        def.define(BATCH_SIZE, Type.INT, 500, ConfigDef.Range.between(1, 100_000), Importance.MEDIUM,
+        def.define(BATCH_SIZE, Type.INT, 2_000, ConfigDef.Range.between(1, 100_000), Importance.MEDIUM,
                 "Most operations in one bulk request.",
                 BATCH_GROUP, ++order, Width.SHORT, "Batch size");
         def.define(BATCH_MAX_BYTES, Type.LONG, 5L * 1024 * 1024, ConfigDef.Range.between(1024, 100L * 1024 * 1024), Importance.LOW,
