@@ -63,7 +63,11 @@ public final class SinkBenchmark {
 
             // Sink alone on the full topic.
             long connectPid = Long.parseLong(Files.readString(stackDir(stack).resolve("pids/connect.pid")).trim());
+            long kafkaPid = Long.parseLong(Files.readString(stackDir(stack).resolve("pids/kafka.pid")).trim());
+            long openSearchPid = Long.parseLong(Files.readString(stackDir(stack).resolve("pids/opensearch.pid")).trim());
             long cpuBefore = cpuTicks(connectPid);
+            long kafkaCpuBefore = cpuTicks(kafkaPid);
+            long openSearchCpuBefore = cpuTicks(openSearchPid);
             Map<String, String> sink = connectors.fromFile(TOPOLOGY + "lockstep-opensearch-sink");
             sink.put("topics", topic);
             sink.put("index.name.pattern", "${topic}");
@@ -94,6 +98,8 @@ public final class SinkBenchmark {
                 throw new IllegalStateException("the sink acknowledged " + rows + " documents but the index holds " + count(stack, topic));
             }
             double cpuSeconds = (cpuTicks(connectPid) - cpuBefore) / 100.0;
+            double kafkaCpuSeconds = (cpuTicks(kafkaPid) - kafkaCpuBefore) / 100.0;
+            double openSearchCpuSeconds = (cpuTicks(openSearchPid) - openSearchCpuBefore) / 100.0;
             connectors.deleteQuietly(name + "-sink");
 
             // Ceiling: exactly the documents the sink indexed, read back first, then sent with plain _bulk requests
@@ -109,11 +115,13 @@ public final class SinkBenchmark {
             }
             List<String> bulks = readBack(stack, topic, 2_000);
             long ceilingStart = System.nanoTime();
+            long ceilingOpenSearchCpuBefore = cpuTicks(openSearchPid);
             for (String bulk : bulks) {
                 send(stack, ceilingIndex, bulk);
             }
             Http.post(stack.openSearchUrl() + "/" + ceilingIndex + "/_refresh", null);
             double ceilingSeconds = (System.nanoTime() - ceilingStart) / 1e9;
+            double ceilingOpenSearchCpuSeconds = (cpuTicks(openSearchPid) - ceilingOpenSearchCpuBefore) / 100.0;
             System.out.printf("ceiling (_bulk of 2,000, one loader): %,d docs in %.1f s = %,.0f docs/s%n", count(stack, ceilingIndex),
                     ceilingSeconds, rows / ceilingSeconds);
             System.out.printf("sink alone (config/connectors/%s): first acknowledgement %.1f s after the connector was created; "
@@ -121,6 +129,10 @@ public final class SinkBenchmark {
                             + "%.1f s = %.1f s per 1M docs; worker peak RSS %,d MiB, peak heap used %,d MiB%n", TOPOLOGY, startSeconds, rows,
                     sinkSeconds, rows / sinkSeconds, 100 * ceilingSeconds / sinkSeconds, cpuSeconds, cpuSeconds * 1_000_000 / rows,
                     peakRss / 1024, peakHeap / 1024);
+            System.out.printf("CPU per 1M docs: OpenSearch %.1f s under the sink, %.1f s under the loader; Kafka broker %.1f s "
+                            + "under the sink (all on the same %d cores)%n", openSearchCpuSeconds * 1_000_000 / rows,
+                    ceilingOpenSearchCpuSeconds * 1_000_000 / rows, kafkaCpuSeconds * 1_000_000 / rows,
+                    Runtime.getRuntime().availableProcessors());
 
             connectors.deleteQuietly(name + "-sink");
             connectors.deleteQuietly(name + "-source");
