@@ -24,7 +24,7 @@ import java.util.Map;
  *       docs/s from its start until the index holds N documents, and the Connect worker's CPU seconds and peak
  *       RSS over that time.</li>
  * </ol>
- * The end-to-end latency under a steady update load is not measured here yet.
+ * The end-to-end latency under a steady update load is {@link LatencyBenchmark}'s (bin/lockstep-bench latency).
  */
 public final class SinkBenchmark {
     public static void main(String[] args) throws Exception {

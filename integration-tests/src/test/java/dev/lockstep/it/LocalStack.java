@@ -75,6 +75,12 @@ public final class LocalStack implements AutoCloseable {
         return repo;
     }
 
+    /** The stack's state folder (pids/, logs/, …): STACK_DIR from the endpoints file. */
+    public Path stackDir() {
+        String dir = endpoints.get("STACK_DIR");
+        return dir != null ? Path.of(dir) : repo.resolve(".stack");
+    }
+
     private String get(String key) {
         String v = endpoints.get(key);
         if (v == null) {
