@@ -28,6 +28,7 @@ import java.util.Map;
  *       OpenSearch with plain {@code _bulk} requests of 2,000 by one loader thread, into a fresh index with the
  *       same mappings and settings; only the sending is timed.</li>
  * </ol>
+ * The end-to-end latency under a steady update load is {@link LatencyBenchmark}'s (bin/lockstep-bench latency).
  */
 public final class SinkBenchmark {
     /** Which connector configs: "" (config/connectors, topics of documents) or "change-events/". */
