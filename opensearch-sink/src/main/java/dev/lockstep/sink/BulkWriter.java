@@ -69,7 +69,10 @@ final class BulkWriter {
                     SinkMetrics.IndexMeters meters = metrics.index(op.index());
                     if (error == null) {
                         // Acknowledged; a delete of a missing document answers 404 without an error.
-                        meters.acknowledged(op.isDelete(), Lineage.longHeader(op.record().headers(), Lineage.SOURCE_TS_MS), now);
+                        // A snapshot read (CommitLsnVersion.SNAPSHOT) has no commit to measure from: its ts_ms is when Debezium read it.
+                        Long committedAt = op.version() != null && op.version() == dev.lockstep.smt.CommitLsnVersion.SNAPSHOT ? null
+                                : Lineage.longHeader(op.record().headers(), Lineage.SOURCE_TS_MS);
+                        meters.acknowledged(op.isDelete(), committedAt, now);
                         continue;
                     }
                     if (item.status() == 409 && "version_conflict_engine_exception".equals(error.type())) {
