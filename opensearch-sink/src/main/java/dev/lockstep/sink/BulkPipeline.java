@@ -26,8 +26,9 @@ import org.apache.kafka.common.TopicPartition;
  * bulk only the newest operation per document is sent, standing for the older ones. So neither the order in
  * which bulks finish nor the retries of their items can reorder two operations on one document.
  *
- * <p>A bulk leaves when it is full (count or estimated bytes), when its oldest operation has lingered long
- * enough, or at once with {@code lingerMs = 0} whenever a request slot is free. When a bulk finishes, its
+ * <p>A full bulk (count or estimated bytes) leaves as soon as a request slot is free. A bulk that is not full
+ * leaves only when no bulk is in flight (and its oldest operation has lingered {@code lingerMs}): a trickle of
+ * records gathers into one bulk at a time instead of many small ones side by side. When a bulk finishes, its
  * records are finished in the {@link OffsetTracker}; rejected operations and failures are kept for the task
  * thread, which alone may talk to Connect (the errant record reporter, pausing partitions).
  */
@@ -99,7 +100,14 @@ final class BulkPipeline implements AutoCloseable {
     /** Sends every bulk that is ready, as far as free request slots allow. */
     synchronized void dispatch() {
         while (!closed && failure == null && inFlightBulks < maxInFlight && !waiting.isEmpty()) {
-            if (lingerNanos > 0 && waiting.size() < batchSize && waitingBytes < batchMaxBytes) {
+            boolean full = waiting.size() >= batchSize || waitingBytes >= batchMaxBytes;
+            if (!full && inFlightBulks > 0) {
+                // A bulk that is not full waits for the one in flight, gathering what arrives meanwhile: under a
+                // steady trickle the node gets one bulk at a time (less work per document, so lower latency), and
+                // only a backlog of full bulks is pipelined up to maxInFlight. Its completion dispatches again.
+                return;
+            }
+            if (lingerNanos > 0 && !full) {
                 long age = System.nanoTime() - waiting.peekFirst().sinceNanos();
                 if (age < lingerNanos) {
                     scheduleLinger(lingerNanos - age);

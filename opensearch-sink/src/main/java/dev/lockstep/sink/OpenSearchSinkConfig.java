@@ -143,12 +143,13 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                 BATCH_GROUP, ++order, Width.SHORT, "Batch bytes");
         def.define(LINGER_MS, Type.LONG, 0L, ConfigDef.Range.between(0, 60_000), Importance.LOW,
                 "How long a bulk that is not full may wait for more records before it is sent, in milliseconds. With "
-                        + "0 a bulk leaves as soon as a request slot is free; records that arrive while every slot is busy "
-                        + "gather into the next bulk, so batches grow with load without adding latency when idle.",
+                        + "0 it leaves at once when no other bulk is in flight; otherwise it waits for the bulk in flight and "
+                        + "gathers what arrives meanwhile, so batches grow with load without adding latency when idle. "
+                        + "Full bulks are pipelined up to max.in.flight.requests.",
                 BATCH_GROUP, ++order, Width.SHORT, "Linger");
-        def.define(MAX_IN_FLIGHT_REQUESTS, Type.INT, 4, ConfigDef.Range.between(1, 32), Importance.MEDIUM,
+        def.define(MAX_IN_FLIGHT_REQUESTS, Type.INT, 2, ConfigDef.Range.between(1, 32), Importance.MEDIUM,
                 "Most bulk requests a task has in flight at once; they stay in flight across put calls, so the task "
-                        + "converts the next records while OpenSearch indexes. A document is never in two bulks in flight, "
+                        + "converts the next records while OpenSearch indexes. Only full bulks go side by side. A document is never in two bulks in flight, "
                         + "so neither their order nor their retries can reorder its operations.",
                 BATCH_GROUP, ++order, Width.SHORT, "Bulks in flight");
         def.define(MAX_BUFFERED_RECORDS, Type.INT, 10_000, ConfigDef.Range.between(1, 1_000_000), Importance.LOW,

@@ -115,6 +115,46 @@ class BulkPipelineTest {
     }
 
     @Test
+    void aBulkThatIsNotFullWaitsForTheBulkInFlightAndFullOnesGoSideBySide() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        List<List<String>> bulks = new CopyOnWriteArrayList<>();
+        BulkPipeline.Sender sender = operations -> {
+            bulks.add(operations.stream().map(DocumentOperation::id).toList());
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return List.of();
+        };
+        OffsetTracker tracker = new OffsetTracker();
+        try (BulkPipeline pipeline = new BulkPipeline(sender, tracker, 3, 1 << 20, 0, 4, "nagle")) {
+            java.util.function.IntConsumer add = i -> {
+                DocumentOperation o = op(0, i, "d" + i);
+                pipeline.add(o, tracker.track(o.record()));
+            };
+            add.accept(0);
+            pipeline.dispatch(); // nothing in flight: a partial bulk leaves at once
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> bulks.size() == 1);
+            add.accept(1);
+            add.accept(2);
+            pipeline.dispatch(); // two waiting, not full, one bulk in flight: they gather
+            assertThat(pipeline.inFlightBulks()).isEqualTo(1);
+            add.accept(3);
+            add.accept(4);
+            add.accept(5);
+            pipeline.dispatch(); // five waiting: one full bulk goes side by side, two stay
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> bulks.size() == 2);
+            assertThat(bulks.get(1)).containsExactly("d1", "d2", "d3");
+            assertThat(pipeline.inFlightBulks()).isEqualTo(2);
+            release.countDown(); // the bulks finish: the rest leaves as one bulk
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> pipeline.buffered() == 0);
+            assertThat(bulks).hasSize(3);
+            assertThat(bulks.get(2)).containsExactly("d4", "d5");
+        }
+    }
+
+    @Test
     void bulksAreBoundedByEstimatedBytes() {
         List<Integer> sizes = new CopyOnWriteArrayList<>();
         BulkPipeline.Sender sender = operations -> {
