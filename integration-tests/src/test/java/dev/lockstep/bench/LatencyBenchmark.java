@@ -65,6 +65,9 @@ import java.util.regex.Pattern;
  * never a test that asserts a time.
  */
 public final class LatencyBenchmark {
+    /** Which connector configs: "" (config/connectors, topics of documents) or "change-events/". */
+    private static final String TOPOLOGY = System.getProperty("lockstep.bench.topology", "");
+
     static final String HISTOGRAM = "lockstep_sink_end_to_end_latency_seconds";
     private static final Pattern SERIES = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})?\\s+(\\S+)");
     private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
@@ -130,18 +133,18 @@ public final class LatencyBenchmark {
                             + "timestamptz '2026-01-05 09:30:00+00' + g * interval '1 second', g % 2 = 0, 0 FROM generate_series(1, " + rows + ") g");
                     s.execute("VACUUM ANALYZE " + table);
                 }
-                Map<String, String> source = connectors.fromFile("lockstep-postgres-source");
+                Map<String, String> source = connectors.fromFile(TOPOLOGY + "lockstep-postgres-source");
                 source.put("topic.prefix", name);
                 source.put("slot.name", name);
                 source.put("publication.name", name);
                 source.put("table.include.list", table);
-                Map<String, String> sink = connectors.fromFile("lockstep-opensearch-sink");
+                Map<String, String> sink = connectors.fromFile(TOPOLOGY + "lockstep-opensearch-sink");
                 sink.put("topics", topic);
                 sink.put("index.name.pattern", "${topic}");
                 sink.put("errors.deadletterqueue.topic.name", name + "-dlq");
                 sink.putAll(pairs(System.getProperty("lockstep.bench.sink", "")));
-                System.out.printf("source: config/connectors/lockstep-postgres-source.json (poll.interval.ms=%s); sink: "
-                        + "config/connectors/lockstep-opensearch-sink.json%s%n", source.get("poll.interval.ms"),
+                System.out.printf("source: config/connectors/" + TOPOLOGY + "lockstep-postgres-source.json (poll.interval.ms=%s); sink: "
+                        + "config/connectors/" + TOPOLOGY + "lockstep-opensearch-sink.json%s%n", source.get("poll.interval.ms"),
                         System.getProperty("lockstep.bench.sink", "").isBlank() ? "" : " + " + System.getProperty("lockstep.bench.sink"));
                 long snapshotStart = System.nanoTime();
                 connectors.create(name + "-source", source);
