@@ -61,7 +61,8 @@ import java.util.regex.Pattern;
  * </ol>
  * The first {@code warmup} seconds (15) of the load are excluded from every figure. Settings:
  * {@code -Dlockstep.bench.latency="rows=10000,warmup=15,sample.every=20,probers=1,probe.interval.ms=5,writers=4,probe.timeout.s=30"};
- * sink settings for experiments: {@code -Dlockstep.bench.sink="key=value,…"}. A harness that prints figures,
+ * sink and source settings for experiments: {@code -Dlockstep.bench.sink="key=value,…"},
+ * {@code -Dlockstep.bench.source="key=value,…"}. A harness that prints figures,
  * never a test that asserts a time.
  */
 public final class LatencyBenchmark {
@@ -138,13 +139,16 @@ public final class LatencyBenchmark {
                 source.put("slot.name", name);
                 source.put("publication.name", name);
                 source.put("table.include.list", table);
+                source.putAll(pairs(System.getProperty("lockstep.bench.source", "")));
                 Map<String, String> sink = connectors.fromFile(TOPOLOGY + "lockstep-opensearch-sink");
                 sink.put("topics", topic);
                 sink.put("index.name.pattern", "${topic}");
                 sink.put("errors.deadletterqueue.topic.name", name + "-dlq");
                 sink.putAll(pairs(System.getProperty("lockstep.bench.sink", "")));
-                System.out.printf("source: config/connectors/" + TOPOLOGY + "lockstep-postgres-source.json (poll.interval.ms=%s); sink: "
-                        + "config/connectors/" + TOPOLOGY + "lockstep-opensearch-sink.json%s%n", source.get("poll.interval.ms"),
+                System.out.printf("source: config/connectors/" + TOPOLOGY + "lockstep-postgres-source.json (poll.interval.ms=%s, "
+                        + "producer linger.ms=%s)%s; sink: config/connectors/" + TOPOLOGY + "lockstep-opensearch-sink.json%s%n",
+                        source.get("poll.interval.ms"), source.getOrDefault("producer.override.linger.ms", "Kafka's default"),
+                        System.getProperty("lockstep.bench.source", "").isBlank() ? "" : " + " + System.getProperty("lockstep.bench.source"),
                         System.getProperty("lockstep.bench.sink", "").isBlank() ? "" : " + " + System.getProperty("lockstep.bench.sink"));
                 long snapshotStart = System.nanoTime();
                 connectors.create(name + "-source", source);
@@ -700,6 +704,13 @@ public final class LatencyBenchmark {
                 }
             } catch (Exception e) {
                 problem = "jstat reader: " + e;
+            }
+        }
+
+        /** The highest heap used seen so far, in KiB (0 without samples). */
+        double peakUsedKiB() {
+            synchronized (points) {
+                return points.stream().mapToDouble(Point::usedKiB).max().orElse(0);
             }
         }
 

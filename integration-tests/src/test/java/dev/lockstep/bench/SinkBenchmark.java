@@ -77,7 +77,9 @@ public final class SinkBenchmark {
             long sinkStart = System.nanoTime();
             connectors.create(name + "-sink", sink);
             long peakRss = 0;
-            long peakHeap = 0;
+            // One jstat process sampling every second: a jcmd per sample would start a JVM each time and take CPU
+            // from the sink, which the loader's run does not pay.
+            LatencyBenchmark.HeapSampler heap = LatencyBenchmark.HeapSampler.start(connectPid);
             // Done when the sink's own meter counts N acknowledged documents. No search meanwhile: searches keep
             // a shard from going search-idle, so it would refresh every second, which the loader's index does not.
             long firstAck = 0;
@@ -87,10 +89,12 @@ public final class SinkBenchmark {
                     firstAck = System.nanoTime();
                 }
                 peakRss = Math.max(peakRss, rssKib(connectPid));
-                peakHeap = Math.max(peakHeap, heapUsedKib(connectPid));
                 Thread.sleep(100);
             }
             long lastAck = System.nanoTime();
+            heap.stop();
+            long peakHeap = (long) heap.peakUsedKiB();
+            String bulkLine = bulkStats(stack, name + "-sink", (lastAck - (firstAck == 0 ? sinkStart : firstAck)) / 1e9);
             double startSeconds = ((firstAck == 0 ? lastAck : firstAck) - sinkStart) / 1e9;
             // From the first to the last acknowledgement (polled every 100 ms): the connector's start is not throughput.
             double sinkSeconds = (lastAck - (firstAck == 0 ? sinkStart : firstAck)) / 1e9;
@@ -115,6 +119,7 @@ public final class SinkBenchmark {
                 throw new IllegalStateException("cannot create " + ceilingIndex + ": " + created.text());
             }
             List<String> bulks = readBack(stack, topic, 2_000);
+            awaitNoMerges(stack); // the sink's index may still be merging: that CPU would slow the loader, not the sink
             long ceilingStart = System.nanoTime();
             long ceilingOpenSearchCpuBefore = cpuTicks(openSearchPid);
             for (String bulk : bulks) {
@@ -130,6 +135,7 @@ public final class SinkBenchmark {
                             + "%.1f s = %.1f s per 1M docs; worker peak RSS %,d MiB, peak heap used %,d MiB%n", TOPOLOGY, startSeconds, rows,
                     sinkSeconds, rows / sinkSeconds, 100 * ceilingSeconds / sinkSeconds, cpuSeconds, cpuSeconds * 1_000_000 / rows,
                     peakRss / 1024, peakHeap / 1024);
+            System.out.println(bulkLine);
             System.out.printf("CPU per 1M docs: OpenSearch %.1f s under the sink, %.1f s under the loader; Kafka broker %.1f s "
                             + "under the sink (all on the same %d cores)%n", openSearchCpuSeconds * 1_000_000 / rows,
                     ceilingOpenSearchCpuSeconds * 1_000_000 / rows, kafkaCpuSeconds * 1_000_000 / rows,
@@ -206,20 +212,43 @@ public final class SinkBenchmark {
         return total;
     }
 
-    /** Heap used by a JVM, in KiB, from jcmd GC.heap_info; 0 if that is not available. */
-    static long heapUsedKib(long pid) {
-        try {
-            Process p = new ProcessBuilder("jcmd", Long.toString(pid), "GC.heap_info").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            p.waitFor();
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("total \\d+K, used (\\d+)K").matcher(out);
-            return m.find() ? Long.parseLong(m.group(1)) : 0;
-        } catch (IOException e) {
-            return 0;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 0;
+    /**
+     * The sink's bulk requests from its own meters: how many, their mean size and duration, and the share of the
+     * run during which a bulk was in flight (sum of durations / wall time; above 100% when bulks overlapped).
+     */
+    static String bulkStats(LocalStack stack, String connector, double seconds) {
+        String metrics = Http.getAny(stack.connectUrl() + "/metrics").text();
+        double count = series(metrics, "lockstep_sink_bulk_latency_seconds_count", connector);
+        double sum = series(metrics, "lockstep_sink_bulk_latency_seconds_sum", connector);
+        double operations = series(metrics, "lockstep_sink_bulk_size_operations_sum", connector);
+        if (count == 0) {
+            return "bulks: none counted";
         }
+        return String.format("bulks: %,.0f, mean %,.0f operations, mean %.1f ms each; a bulk in flight %.0f%% of the time",
+                count, operations / count, 1000 * sum / count, 100 * sum / seconds);
+    }
+
+    private static double series(String metrics, String name, String connector) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + name + "\\{[^}]*connector=\"" + connector
+                + "\"[^}]*} ([0-9.E+-]+)").matcher(metrics);
+        double total = 0;
+        while (m.find()) {
+            total += Double.parseDouble(m.group(1));
+        }
+        return total;
+    }
+
+    /** Waits (at most 5 minutes) until no index on the node is merging segments. */
+    private static void awaitNoMerges(LocalStack stack) throws InterruptedException {
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            JsonNode stats = Http.get(stack.openSearchUrl() + "/_stats/merge").body();
+            if (stats != null && stats.path("_all").path("total").path("merges").path("current").asLong(-1) == 0) {
+                return;
+            }
+            Thread.sleep(500);
+        }
+        System.out.println("caveat: the node was still merging when the loader started");
     }
 
     private static long count(LocalStack stack, String index) {

@@ -274,6 +274,65 @@ class SinkSecurityIT {
     }
 
     /**
+     * A user who may read but not write: the bulk is refused for good (403), so the task fails with OpenSearch's
+     * reason instead of retrying forever, and commits nothing. With the right user, every record is indexed.
+     */
+    @Test
+    void aBulkRefusedForGoodFailsTheTaskWithTheReasonAndLosesNothing(LocalStack stack) throws Exception {
+        String name = "security-it-ro-" + UUID.randomUUID().toString().substring(0, 8);
+        String reader = name + "-reader";
+        String readerPassword = "Rd-" + UUID.randomUUID() + "-x9!";
+        Connectors connectors = new Connectors(stack);
+        try {
+            HttpResponse<String> user = https("PUT", "/_plugins/_security/api/internalusers/" + reader, node.password(),
+                    Http.JSON.writeValueAsString(Map.of("password", readerPassword, "opendistro_security_roles", List.of("readall"))));
+            assertThat(user.statusCode()).as(user.body()).isIn(200, 201);
+            assertThat(https("PUT", "/" + name, node.password()).statusCode()).isEqualTo(200);
+            produce(stack, name, 5);
+
+            Map<String, String> config = secureConfig();
+            config.remove("name");
+            config.put("topics", name);
+            config.put("connection.username", reader);
+            config.put("connection.password", readerPassword);
+            config.put("validate.connection", "false");
+            config.put("index.auto.create", "false"); // the index exists; the reader may not create one
+            config.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
+            config.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+            config.put("lineage.field", "");
+            // A refusal is not a document's fault: even with rejected documents going to the DLQ, the task must fail.
+            config.put("behavior.on.malformed.documents", "report");
+            config.put("errors.tolerance", "all");
+            config.put("errors.deadletterqueue.topic.name", name + "-dlq");
+            config.put("errors.deadletterqueue.topic.replication.factor", "1");
+            connectors.create(name, config);
+            String[] trace = new String[1];
+            Awaitility.await("the task of " + name + " FAILED").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> {
+                        JsonNode task = Http.get(stack.connectUrl() + "/connectors/" + name + "/status").body().path("tasks").path(0);
+                        trace[0] = task.path("trace").asText();
+                        return task.path("state").asText().equals("FAILED");
+                    });
+            assertThat(trace[0]).contains("OpenSearch refused the bulk request (status 403").contains("security_exception")
+                    .contains("no permissions");
+            assertThat(Topics.committed(stack, "connect-" + name, name)).as("offset committed by the failed task").isLessThanOrEqualTo(0);
+
+            config.put("connection.username", node.user);
+            config.put("connection.password", node.passwordReference());
+            connectors.create(name, config); // a new config restarts the task
+            Awaitility.await("5 documents in " + name + " once the user may write").atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofSeconds(1)).until(() -> {
+                        HttpResponse<String> count = https("GET", "/" + name + "/_count", node.password());
+                        return count.statusCode() == 200 && Http.JSON.readTree(count.body()).path("count").asInt() == 5;
+                    });
+        } finally {
+            connectors.deleteQuietly(name);
+            https("DELETE", "/" + name, node.password());
+            https("DELETE", "/_plugins/_security/api/internalusers/" + reader, node.password());
+        }
+    }
+
+    /**
      * What Connect itself does with a PASSWORD option written in plain text: validation hides it, the worker's log
      * shows [hidden], but GET /connectors/{name}/config (like GET /connectors/{name} and .../tasks) returns it as
      * stored. Hence the README's advice to pass passwords through a config provider.
@@ -315,6 +374,10 @@ class SinkSecurityIT {
 
     /** A request to the secured node as its admin, trusting only the stack's CA (and checking the host name). */
     private static HttpResponse<String> https(String method, String path, String password) throws Exception {
+        return https(method, path, password, null);
+    }
+
+    private static HttpResponse<String> https(String method, String path, String password, String json) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         try (InputStream in = Files.newInputStream(node.caPem)) {
@@ -327,7 +390,8 @@ class SinkSecurityIT {
         HttpClient client = HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(5)).build();
         String auth = Base64.getEncoder().encodeToString((node.user + ":" + password).getBytes(StandardCharsets.UTF_8));
         HttpRequest request = HttpRequest.newBuilder(URI.create(node.url + path)).timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Basic " + auth).method(method, HttpRequest.BodyPublishers.noBody()).build();
+                .header("Authorization", "Basic " + auth).header("Content-Type", "application/json")
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json)).build();
         return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 

@@ -1,19 +1,21 @@
 package dev.lockstep.sink;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import dev.lockstep.sink.metrics.SinkMetrics;
 import dev.lockstep.smt.Lineage;
 import org.apache.kafka.common.utils.ExponentialBackoff;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.opensearch.client.opensearch.OpenSearchClient;
-import org.opensearch.client.opensearch._types.ErrorCause;
-import org.opensearch.client.opensearch._types.OpenSearchException;
-import org.opensearch.client.opensearch.core.BulkRequest;
-import org.opensearch.client.opensearch.core.BulkResponse;
-import org.opensearch.client.opensearch.core.bulk.BulkResponseItem;
+import org.opensearch.client.opensearch.generic.Body;
+import org.opensearch.client.opensearch.generic.Request;
+import org.opensearch.client.opensearch.generic.Requests;
+import org.opensearch.client.opensearch.generic.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +48,8 @@ final class BulkWriter {
 
     /**
      * Writes the operations; returns the rejected ones. Throws {@link ConnectException} when OpenSearch refuses
-     * the request as a whole for good (e.g. 401, 403), and {@link RetriableException} once {@link #close}d.
+     * the request for good, as a whole or per item for lack of rights (401, 403), and {@link RetriableException} once
+     * {@link #close}d.
      */
     List<Rejection> write(List<DocumentOperation> operations) {
         List<Rejection> rejections = new ArrayList<>();
@@ -58,43 +61,48 @@ final class BulkWriter {
             String transientReason;
             List<DocumentOperation> retry = new ArrayList<>();
             try {
-                BulkResponse response = send(pending);
-                List<BulkResponseItem> items = response.items();
+                Sent sent = send(pending);
                 long now = System.currentTimeMillis();
-                transientReason = null;
-                for (int i = 0; i < items.size(); i++) {
-                    BulkResponseItem item = items.get(i);
-                    DocumentOperation op = pending.get(i);
-                    ErrorCause error = item.error();
-                    SinkMetrics.IndexMeters meters = metrics.index(op.index());
-                    if (error == null) {
-                        // Acknowledged; a delete of a missing document answers 404 without an error.
-                        // A snapshot read (CommitLsnVersion.SNAPSHOT) has no commit to measure from: its ts_ms is when Debezium read it.
-                        Long committedAt = op.version() != null && op.version() == dev.lockstep.smt.CommitLsnVersion.SNAPSHOT ? null
-                                : Lineage.longHeader(op.record().headers(), Lineage.SOURCE_TS_MS);
-                        meters.acknowledged(op.isDelete(), committedAt, now);
-                        continue;
+                if (sent.status != 200) {
+                    if (!isTransient(sent.status)) {
+                        throw new ConnectException("OpenSearch refused the bulk request (status " + sent.status + "): " + sent.error);
                     }
-                    if (item.status() == 409 && "version_conflict_engine_exception".equals(error.type())) {
-                        meters.versionConflict(); // a newer version is already indexed: this operation is stale, as intended
-                        continue;
-                    }
-                    String reason = error.type() + ": " + error.reason();
-                    if (isTransient(item.status())) {
-                        retry.add(op);
-                        transientReason = "status " + item.status() + " " + reason;
-                    } else {
-                        meters.failed();
-                        rejections.add(new Rejection(op, item.status(), reason));
+                    retry = pending;
+                    transientReason = "status " + sent.status + " " + sent.error;
+                } else {
+                    transientReason = null;
+                    for (int i = 0; i < pending.size(); i++) {
+                        DocumentOperation op = pending.get(i);
+                        BulkBody.Item item = sent.items.isEmpty() ? null : sent.items.get(i);
+                        SinkMetrics.IndexMeters meters = metrics.index(op.index());
+                        if (item == null || !item.failed()) {
+                            // Acknowledged; a delete of a missing document answers 404 without an error.
+                            // A snapshot read (CommitLsnVersion.SNAPSHOT) has no commit to measure from: its ts_ms is when Debezium read it.
+                            Long committedAt = op.version() != null && op.version() == dev.lockstep.smt.CommitLsnVersion.SNAPSHOT ? null
+                                    : Lineage.longHeader(op.record().headers(), Lineage.SOURCE_TS_MS);
+                            meters.acknowledged(op.isDelete(), committedAt, now);
+                            continue;
+                        }
+                        if (item.status() == 409 && "version_conflict_engine_exception".equals(item.errorType())) {
+                            meters.versionConflict(); // a newer version is already indexed: this operation is stale, as intended
+                            continue;
+                        }
+                        String reason = item.errorType() + ": " + item.errorReason();
+                        if (isRefusal(item.status())) {
+                            // The security plugin checks write permission per shard, so it answers 403 per item. That is
+                            // no fault of the document: fail the task (nothing is committed) rather than reject every record.
+                            throw new ConnectException("OpenSearch refused the bulk request (status " + item.status() + ", document id="
+                                    + op.id() + " in index " + op.index() + "): " + reason);
+                        }
+                        if (isTransient(item.status())) {
+                            retry.add(op);
+                            transientReason = "status " + item.status() + " " + reason;
+                        } else {
+                            meters.failed();
+                            rejections.add(new Rejection(op, item.status(), reason));
+                        }
                     }
                 }
-            } catch (OpenSearchException e) {
-                if (!isTransient(e.status())) {
-                    throw new ConnectException(
-                            "OpenSearch refused the bulk request (status " + e.status() + "): " + e.getMessage(), e);
-                }
-                retry = pending;
-                transientReason = "status " + e.status() + " " + e.getMessage();
             } catch (IOException e) {
                 retry = pending;
                 transientReason = e.getClass().getSimpleName() + ": " + e.getMessage();
@@ -115,14 +123,31 @@ final class BulkWriter {
         return rejections;
     }
 
-    private BulkResponse send(List<DocumentOperation> operations) throws IOException {
-        BulkRequest.Builder request = new BulkRequest.Builder();
-        for (DocumentOperation op : operations) {
-            request.operations(op.toBulkOperation());
-        }
-        BulkRequest bulk = request.build();
+    /** A bulk request's outcome: the items with errors (none when all succeeded), or a status and error of the whole request. */
+    private record Sent(int status, List<BulkBody.Item> items, String error) {
+    }
+
+    private Sent send(List<DocumentOperation> operations) throws IOException {
+        Request request = Requests.builder().method("POST").endpoint("/_bulk")
+                .query(Map.of("filter_path", BulkBody.FILTER_PATH))
+                .body(Body.from(BulkBody.write(operations), "application/x-ndjson"))
+                .build();
         try {
-            return metrics.bulk(operations.size(), () -> client.bulk(bulk));
+            return metrics.bulk(operations.size(), () -> {
+                try (Response response = client.generic().execute(request)) {
+                    Optional<Body> body = response.getBody();
+                    if (response.getStatus() == 200) {
+                        if (body.isEmpty()) {
+                            throw new IOException("a _bulk response without a body");
+                        }
+                        try (InputStream in = body.get().body()) {
+                            return new Sent(200, BulkBody.read(in, operations.size()), null);
+                        }
+                    }
+                    String error = body.map(b -> BulkBody.describeError(b.bodyAsBytes())).orElse(String.valueOf(response.getReason()));
+                    return new Sent(response.getStatus(), List.of(), error);
+                }
+            });
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
@@ -133,6 +158,11 @@ final class BulkWriter {
     /** Stops retrying: a bulk still failing gives up at its next attempt, its records unacknowledged. */
     void close() {
         closed = true;
+    }
+
+    /** Authentication or authorisation refused: the same for every document, so never a per-document rejection. */
+    static boolean isRefusal(int status) {
+        return status == 401 || status == 403;
     }
 
     static boolean isTransient(int status) {

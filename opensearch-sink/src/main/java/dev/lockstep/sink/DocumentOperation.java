@@ -2,8 +2,6 @@ package dev.lockstep.sink;
 
 import java.util.Map;
 import org.apache.kafka.connect.sink.SinkRecord;
-import org.opensearch.client.opensearch._types.VersionType;
-import org.opensearch.client.opensearch.core.bulk.BulkOperation;
 
 /**
  * One record's effect on the index: index {@code document} (a Map, or JSON text as a Jackson {@code RawValue})
@@ -15,19 +13,6 @@ record DocumentOperation(SinkRecord record, String index, String id, Object docu
 
     boolean isDelete() {
         return document == null;
-    }
-
-    BulkOperation toBulkOperation() {
-        if (isDelete()) {
-            return BulkOperation.of(b -> b.delete(d -> {
-                d.index(index).id(id);
-                return version == null ? d : d.version(version).versionType(VersionType.ExternalGte);
-            }));
-        }
-        return BulkOperation.of(b -> b.index(i -> {
-            i.index(index).id(id).document(document);
-            return version == null ? i : i.version(version).versionType(VersionType.ExternalGte);
-        }));
     }
 
     /**

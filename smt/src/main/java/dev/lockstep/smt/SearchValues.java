@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalTime;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
@@ -162,7 +161,7 @@ public final class SearchValues {
     /** Debezium sends timestamptz as ISO text with an offset; search wants one zone, UTC. */
     private static String zonedTimestamp(String text) {
         try {
-            return iso(OffsetDateTime.parse(text).toInstant());
+            return iso(IsoTimestamps.instant(text));
         } catch (DateTimeParseException e) {
             // 'infinity' and '-infinity' have no instant; keep them as PostgreSQL spells them.
             return text.toLowerCase(Locale.ROOT);

@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -152,10 +151,10 @@ public final class CanonicalValues {
             return b ? "true" : "false";
         }
         if (value instanceof Double d) {
-            return String.format("%016x", Double.doubleToLongBits(d));
+            return HEX.toHexDigits(Double.doubleToLongBits(d));
         }
         if (value instanceof Float f) {
-            return String.format("%08x", Float.floatToIntBits(f));
+            return HEX.toHexDigits(Float.floatToIntBits(f));
         }
         if (value instanceof byte[] || value instanceof ByteBuffer) {
             return HEX.formatHex(SearchValues.bytes(value));
@@ -167,8 +166,14 @@ public final class CanonicalValues {
                 + (logical == null ? "" : " of logical type " + logical) + ", which has no canonical form");
     }
 
+    // Formatting by hand, not with String.format: this runs for every date and time of every row hashed.
+
     static String date(LocalDate d) {
-        return String.format("%04d-%02d-%02d", d.getYear(), d.getMonthValue(), d.getDayOfMonth());
+        return date(new StringBuilder(10), d).toString();
+    }
+
+    private static StringBuilder date(StringBuilder b, LocalDate d) {
+        return padded(padded(padded(b, d.getYear(), 4).append('-'), d.getMonthValue(), 2).append('-'), d.getDayOfMonth(), 2);
     }
 
     static String time(long microOfDay) {
@@ -176,12 +181,31 @@ public final class CanonicalValues {
         if (microOfDay == MICROS_PER_DAY) {
             return "24:00:00.000000"; // PostgreSQL's time allows 24:00:00
         }
-        return String.format("%02d:%02d:%02d.%06d", m / 3_600_000_000L, m / 60_000_000L % 60, m / 1_000_000L % 60, m % 1_000_000L);
+        return time(new StringBuilder(15), m).toString();
+    }
+
+    private static StringBuilder time(StringBuilder b, long m) {
+        return padded(padded(padded(padded(b, m / 3_600_000_000L, 2).append(':'), m / 60_000_000L % 60, 2).append(':'),
+                m / 1_000_000L % 60, 2).append('.'), m % 1_000_000L, 6);
     }
 
     static String timestamp(long epochMicros) {
         long days = Math.floorDiv(epochMicros, MICROS_PER_DAY);
-        return date(LocalDate.ofEpochDay(days)) + "T" + time(Math.floorMod(epochMicros, MICROS_PER_DAY));
+        return time(date(new StringBuilder(27), LocalDate.ofEpochDay(days)).append('T'), Math.floorMod(epochMicros, MICROS_PER_DAY))
+                .toString();
+    }
+
+    /** What String.format("%0<width>d", value) writes: zero-padded to width, a minus sign counting as a digit. */
+    static StringBuilder padded(StringBuilder b, long value, int width) {
+        String digits = Long.toString(Math.abs(value));
+        if (value < 0) {
+            b.append('-');
+            width--;
+        }
+        for (int i = digits.length(); i < width; i++) {
+            b.append('0');
+        }
+        return b.append(digits);
     }
 
     private static String zonedTimestamp(String field, String text) {
@@ -189,7 +213,7 @@ public final class CanonicalValues {
             return text;
         }
         try {
-            return timestamp(micros(OffsetDateTime.parse(text).toInstant())) + "Z";
+            return timestamp(micros(dev.lockstep.smt.IsoTimestamps.instant(text))) + "Z";
         } catch (DateTimeParseException e) {
             throw new DataException("field '" + field + "': '" + text + "' is not an ISO-8601 timestamp with offset");
         }

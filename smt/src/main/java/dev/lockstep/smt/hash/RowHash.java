@@ -1,6 +1,7 @@
 package dev.lockstep.smt.hash;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -32,7 +33,7 @@ public record RowHash(long hi, long lo) {
 
     /** The whole 64-bit hash, as 16 lowercase hex digits. */
     public String hex() {
-        return String.format("%08x%08x", hi, lo);
+        return HexFormat.of().toHexDigits((int) hi) + HexFormat.of().toHexDigits((int) lo);
     }
 
     public static RowHash fromHex(String hex) {

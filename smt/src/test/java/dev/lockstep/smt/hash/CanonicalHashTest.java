@@ -81,4 +81,30 @@ class CanonicalHashTest {
         assertThatThrownBy(() -> CanonicalValues.value("m", List.of(List.of(1)), null)).isInstanceOf(DataException.class)
                 .hasMessageContaining("'m'");
     }
+
+    @Test
+    void handWrittenFormattingMatchesStringFormat() {
+        java.util.Random random = new java.util.Random(7);
+        for (long v : new long[] {0, 1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 123456, 1234567, -1, -9, -10, -999, -1000, -12345}) {
+            for (int width : new int[] {2, 4, 6}) {
+                assertThat(CanonicalValues.padded(new StringBuilder(), v, width).toString()).as(v + " width " + width)
+                        .isEqualTo(String.format("%0" + width + "d", v));
+            }
+        }
+        for (int i = 0; i < 20_000; i++) {
+            java.time.LocalDate d = java.time.LocalDate.ofEpochDay(random.nextLong(-1_000_000, 3_000_000));
+            assertThat(CanonicalValues.date(d)).isEqualTo(String.format("%04d-%02d-%02d", d.getYear(), d.getMonthValue(), d.getDayOfMonth()));
+            long m = random.nextLong(0, 86_400_000_000L);
+            assertThat(CanonicalValues.time(m)).isEqualTo(String.format("%02d:%02d:%02d.%06d", m / 3_600_000_000L, m / 60_000_000L % 60,
+                    m / 1_000_000L % 60, m % 1_000_000L));
+            long hi = random.nextLong(0, 0x1_0000_0000L);
+            long lo = random.nextLong(0, 0x1_0000_0000L);
+            assertThat(new RowHash(hi, lo).hex()).isEqualTo(String.format("%08x%08x", hi, lo));
+            double x = random.nextDouble() * (random.nextBoolean() ? -1e300 : 1e-300);
+            assertThat(java.util.HexFormat.of().toHexDigits(Double.doubleToLongBits(x))).isEqualTo(String.format("%016x", Double.doubleToLongBits(x)));
+            float f = (float) x;
+            assertThat(java.util.HexFormat.of().toHexDigits(Float.floatToIntBits(f))).isEqualTo(String.format("%08x", Float.floatToIntBits(f)));
+        }
+        assertThat(CanonicalValues.time(86_400_000_000L)).isEqualTo("24:00:00.000000");
+    }
 }
