@@ -133,7 +133,9 @@ public final class SinkMetrics implements AutoCloseable {
 
     /** Reports, as a gauge, how many records the task holds that OpenSearch has not acknowledged yet. */
     public void bufferedRecords(java.util.function.IntSupplier buffered) {
-        keep(Gauge.builder("lockstep.sink.buffered.records", buffered, b -> b.getAsInt())
+        // A strong reference: Micrometer holds a gauge's object weakly, and the task's lambda has no other holder, so
+        // the gauge would read NaN after the first garbage collection. close() removes it with the task.
+        keep(Gauge.builder("lockstep.sink.buffered.records", buffered, b -> b.getAsInt()).strongReference(true)
                 .description("Records held by the task and not acknowledged by OpenSearch yet (waiting or in flight)")
                 .tags(tags).register(registry));
     }
