@@ -159,8 +159,8 @@ class SinkFailuresIT {
     /** A task-level gauge of the sink from the worker's Prometheus text, or -1 when absent. */
     static double gauge(String metrics, String name, String connector) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile(
-                java.util.regex.Pattern.quote(name + "{connector=\"" + connector + "\",task=\"0\"} ") + "([0-9.E+-]+)").matcher(metrics);
-        return m.find() ? Double.parseDouble(m.group(1)) : -1;
+                java.util.regex.Pattern.quote(name + "{connector=\"" + connector + "\",task=\"0\"} ") + "([0-9.E+-]+|NaN)").matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : -1; // NaN: a gauge whose object is gone
     }
 
     private static String header(Topics.Event event, String name) {
