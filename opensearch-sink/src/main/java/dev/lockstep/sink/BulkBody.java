@@ -16,9 +16,9 @@ import java.util.List;
 /**
  * The {@code _bulk} wire format, written and read with Jackson's streaming API.
  *
- * <p>Why not opensearch-java's typed {@code BulkRequest}/{@code BulkResponse}: building the request objects,
- * serialising them through JSON-P and deserialising 2,000 typed response items took tens of milliseconds per
- * bulk, during which, with one bulk in flight, OpenSearch waited. Here documents that arrive as JSON text are
+ * <p>Why not opensearch-java's typed {@code BulkRequest}/{@code BulkResponse}: each bulk built request objects,
+ * serialised them through JSON-P and deserialised every response item into typed objects, work on the worker's
+ * CPU between one bulk and the next, which the node waits for. Here documents that arrive as JSON text are
  * copied into the body as they are, and a response without errors is read no further than its
  * {@code "errors":false}; the request still goes through opensearch-java's transport (TLS, auth, nodes).
  */
