@@ -40,6 +40,7 @@ final class IndexDefinition {
                     lineage.putObject("hash_lo").put("type", "long");
                     lineage.putObject("version").put("type", "long");
                     lineage.putObject("commit_lsn").put("type", "long");
+                    lineage.putObject("txid").put("type", "long");
                     lineage.putObject("source_ts_ms").put("type", "date").put("format", "epoch_millis");
                     lineage.putObject("indexed_at").put("type", "date").put("format", "epoch_millis");
                 }

@@ -20,11 +20,11 @@ import org.opensearch.client.opensearch.OpenSearchClient;
 import org.opensearch.client.transport.httpclient5.ApacheHttpClient5TransportBuilder;
 
 /** Builds the opensearch-java client from the sink's connection options. */
-final class OpenSearchClients {
+public final class OpenSearchClients {
     private OpenSearchClients() {
     }
 
-    static OpenSearchClient create(OpenSearchSinkConfig config) {
+    public static OpenSearchClient create(OpenSearchSinkConfig config) {
         return create(config, config.urls().toArray(URI[]::new));
     }
 
@@ -97,7 +97,7 @@ final class OpenSearchClients {
     }
 
     /** The innermost cause's message: what a user can act on (refused, unknown host, certificate, ...). */
-    static String describe(Throwable e) {
+    public static String describe(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();

@@ -85,32 +85,9 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
 
     private static ConfigDef configDef() {
         ConfigDef def = new ConfigDef();
+        defineConnection(def);
+
         int order = 0;
-        def.define(CONNECTION_URL, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new UrlListValidator(), Importance.HIGH,
-                "OpenSearch node URLs, comma-separated, e.g. http://localhost:9200 or https://search-1:9200.",
-                CONNECTION_GROUP, ++order, Width.LONG, "OpenSearch URLs");
-        def.define(CONNECTION_USERNAME, Type.STRING, null, Importance.MEDIUM,
-                "User for HTTP basic authentication; leave empty for none.",
-                CONNECTION_GROUP, ++order, Width.MEDIUM, "Username");
-        def.define(CONNECTION_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
-                "Password for HTTP basic authentication. Hidden in validation output and never logged; Connect returns a "
-                        + "connector's stored config as written, so pass it through a config provider, e.g. "
-                        + "${file:/etc/lockstep/opensearch.properties:password}.",
-                CONNECTION_GROUP, ++order, Width.MEDIUM, "Password");
-        def.define(CONNECTION_TIMEOUT_MS, Type.INT, 5_000, ConfigDef.Range.atLeast(1), Importance.LOW,
-                "How long to wait for a connection to a node, in milliseconds.",
-                CONNECTION_GROUP, ++order, Width.SHORT, "Connection timeout");
-        def.define(READ_TIMEOUT_MS, Type.INT, 30_000, ConfigDef.Range.atLeast(1), Importance.LOW,
-                "How long to wait for a response, in milliseconds; a timed-out bulk is retried.",
-                CONNECTION_GROUP, ++order, Width.SHORT, "Read timeout");
-        def.define(VALIDATE_CONNECTION, Type.BOOLEAN, true, Importance.LOW,
-                "Whether config validation (PUT /connector-plugins/.../config/validate, and creating the connector) "
-                        + "connects to every node with the configured credentials and reports what fails on the field to fix.",
-                CONNECTION_GROUP, ++order, Width.SHORT, "Check the connection when validating");
-
-        defineSecurity(def);
-
-        order = 0;
         def.define(INDEX_NAME_PATTERN, Type.STRING, "${topic}", new IndexPatternValidator(), Importance.HIGH,
                 "Name of the index a record goes to. ${topic} is the record's topic, ${table} the topic's last "
                         + "dot-separated part (Debezium's table name). The result is lower-cased.",
@@ -128,7 +105,7 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
         def.define(LINEAGE_FIELD, Type.STRING, "lockstep", Importance.LOW,
                 "The documents' lineage object (ToSearchDocument's metadata.field). The sink adds the document id and "
                         + "the indexing time to it and maps it explicitly in indices it creates: hash (keyword), hash_hi "
-                        + "and hash_lo (long, summable), version and commit_lsn (long), source_ts_ms and indexed_at "
+                        + "and hash_lo (long, summable), version, commit_lsn and txid (long), source_ts_ms and indexed_at "
                         + "(date), id (keyword). Empty: documents are sent as they are.",
                 INDEX_GROUP, ++order, Width.MEDIUM, "Lineage field");
 
@@ -175,6 +152,37 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                         + "__connect.errors.* headers when errors.deadletterqueue.context.headers.enable=true).",
                 ERRORS_GROUP, ++order, Width.SHORT, "On malformed documents");
         return def;
+    }
+
+    /**
+     * The connection options (URLs, basic auth, timeouts, HTTPS): every Lockstep plugin that talks to OpenSearch
+     * defines them with this method, so they are spelled, validated and documented alike.
+     */
+    public static void defineConnection(ConfigDef def) {
+        int order = 0;
+        def.define(CONNECTION_URL, Type.LIST, ConfigDef.NO_DEFAULT_VALUE, new UrlListValidator(), Importance.HIGH,
+                "OpenSearch node URLs, comma-separated, e.g. http://localhost:9200 or https://search-1:9200.",
+                CONNECTION_GROUP, ++order, Width.LONG, "OpenSearch URLs");
+        def.define(CONNECTION_USERNAME, Type.STRING, null, Importance.MEDIUM,
+                "User for HTTP basic authentication; leave empty for none.",
+                CONNECTION_GROUP, ++order, Width.MEDIUM, "Username");
+        def.define(CONNECTION_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM,
+                "Password for HTTP basic authentication. Hidden in validation output and never logged; Connect returns a "
+                        + "connector's stored config as written, so pass it through a config provider, e.g. "
+                        + "${file:/etc/lockstep/opensearch.properties:password}.",
+                CONNECTION_GROUP, ++order, Width.MEDIUM, "Password");
+        def.define(CONNECTION_TIMEOUT_MS, Type.INT, 5_000, ConfigDef.Range.atLeast(1), Importance.LOW,
+                "How long to wait for a connection to a node, in milliseconds.",
+                CONNECTION_GROUP, ++order, Width.SHORT, "Connection timeout");
+        def.define(READ_TIMEOUT_MS, Type.INT, 30_000, ConfigDef.Range.atLeast(1), Importance.LOW,
+                "How long to wait for a response, in milliseconds; a timed-out bulk is retried.",
+                CONNECTION_GROUP, ++order, Width.SHORT, "Read timeout");
+        def.define(VALIDATE_CONNECTION, Type.BOOLEAN, true, Importance.LOW,
+                "Whether config validation (PUT /connector-plugins/.../config/validate, and creating the connector) "
+                        + "connects to every node with the configured credentials and reports what fails on the field to fix.",
+                CONNECTION_GROUP, ++order, Width.SHORT, "Check the connection when validating");
+
+        defineSecurity(def);
     }
 
     /** HTTPS: the trust store and host name verification (basic auth is in the connection group). */

@@ -64,6 +64,16 @@ public class OpenSearchSinkConnector extends SinkConnector {
     @Override
     public Config validate(Map<String, String> connectorConfigs) {
         Config config = super.validate(connectorConfigs);
+        validateConnection(config, connectorConfigs);
+        return config;
+    }
+
+    /**
+     * The checks of the connection options ({@link OpenSearchSinkConfig#defineConnection}) that involve more than one
+     * field or the node itself, for every connector that defines them: user and password together, the trust store,
+     * and (when every field is valid and validate.connection is on) a request to each node with the credentials.
+     */
+    public static void validateConnection(Config config, Map<String, String> connectorConfigs) {
         ConfigValue user = find(config, OpenSearchSinkConfig.CONNECTION_USERNAME);
         ConfigValue password = find(config, OpenSearchSinkConfig.CONNECTION_PASSWORD);
         boolean hasUser = user.value() != null && !user.value().toString().isBlank();
@@ -78,12 +88,17 @@ public class OpenSearchSinkConnector extends SinkConnector {
         checkTrustStore(config);
         boolean valid = config.configValues().stream().allMatch(v -> v.errorMessages().isEmpty());
         if (valid) {
-            OpenSearchSinkConfig sinkConfig = new OpenSearchSinkConfig(connectorConfigs);
+            Map<String, String> connection = new java.util.HashMap<>();
+            connectorConfigs.forEach((k, v) -> {
+                if (k.startsWith("connection.") || k.equals(OpenSearchSinkConfig.VALIDATE_CONNECTION)) {
+                    connection.put(k, v);
+                }
+            });
+            OpenSearchSinkConfig sinkConfig = new OpenSearchSinkConfig(connection);
             if (sinkConfig.getBoolean(OpenSearchSinkConfig.VALIDATE_CONNECTION)) {
                 checkConnection(sinkConfig, config);
             }
         }
-        return config;
     }
 
     /**

@@ -1,23 +1,36 @@
 package dev.lockstep.reconcile;
 
-import java.util.Collections;
+import dev.lockstep.sink.OpenSearchSinkConnector;
+import dev.lockstep.smt.hash.FieldMapping;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigValue;
+import org.apache.kafka.common.config.types.Password;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.source.SourceConnector;
 
 /**
- * Skeleton of the reconciler: it will hash PostgreSQL and OpenSearch, classify mismatches and re-emit the
- * mismatched ids. Today it only runs an idle task, so the bundle's shape (discovery, packaging) is in place.
+ * The reconciler: proves that OpenSearch holds what PostgreSQL holds, per table, and repairs what differs through
+ * the pipeline's own topics. See docs/reconciliation.md. Tables are spread over {@code tasks.max} tasks.
  */
 public class ReconcileSourceConnector extends SourceConnector {
-    static final ConfigDef CONFIG_DEF = new ConfigDef();
     private Map<String, String> props;
 
     @Override
     public void start(Map<String, String> props) {
         this.props = Map.copyOf(props);
+        new ReconcileConfig(props);
     }
 
     @Override
@@ -27,7 +40,20 @@ public class ReconcileSourceConnector extends SourceConnector {
 
     @Override
     public List<Map<String, String>> taskConfigs(int maxTasks) {
-        return Collections.singletonList(props);
+        List<ReconcileConfig.TableName> tables = new ReconcileConfig(props).tables();
+        int tasks = Math.max(1, Math.min(maxTasks, tables.size()));
+        List<Map<String, String>> configs = new ArrayList<>();
+        for (int i = 0; i < tasks; i++) {
+            List<String> mine = new ArrayList<>();
+            for (int t = i; t < tables.size(); t += tasks) {
+                mine.add(tables.get(t).toString());
+            }
+            Map<String, String> config = new HashMap<>(props);
+            config.put(ReconcileSourceTask.TASK_TABLES, String.join(",", mine));
+            config.put(ReconcileSourceTask.CONNECTOR_NAME, props.getOrDefault("name", "lockstep-reconciler"));
+            configs.add(config);
+        }
+        return configs;
     }
 
     @Override
@@ -36,7 +62,70 @@ public class ReconcileSourceConnector extends SourceConnector {
 
     @Override
     public ConfigDef config() {
-        return CONFIG_DEF;
+        return ReconcileConfig.CONFIG_DEF;
+    }
+
+    /**
+     * Per-field validation, then what only the servers can tell, each on the field to fix: OpenSearch reachable with
+     * the credentials (the sink's checks), PostgreSQL reachable with the role, a UTF8 database (the canonical hash is
+     * defined on UTF-8), and every table: it exists, the role can read it, it has a primary key, every column has a
+     * type the reconciler compares.
+     */
+    @Override
+    public Config validate(Map<String, String> connectorConfigs) {
+        Config config = super.validate(connectorConfigs);
+        OpenSearchSinkConnector.validateConnection(config, connectorConfigs);
+        if (config.configValues().stream().anyMatch(v -> !v.errorMessages().isEmpty())) {
+            return config;
+        }
+        ReconcileConfig parsed = new ReconcileConfig(connectorConfigs);
+        ConfigValue url = find(config, ReconcileConfig.DATABASE_URL);
+        Properties login = new Properties();
+        login.setProperty("user", parsed.getString(ReconcileConfig.DATABASE_USER));
+        Password password = parsed.databasePassword();
+        if (password != null) {
+            login.setProperty("password", password.value());
+        }
+        login.setProperty("connectTimeout", "10");
+        try (Connection pg = DriverManager.getConnection(parsed.getString(ReconcileConfig.DATABASE_URL), login)) {
+            try (Statement s = pg.createStatement(); ResultSet rs = s.executeQuery("SHOW server_encoding")) {
+                rs.next();
+                if (!rs.getString(1).equalsIgnoreCase("UTF8")) {
+                    url.addErrorMessage("the database's encoding is " + rs.getString(1) + "; the reconciler's canonical hash needs "
+                            + "a UTF8 database (docs/canonical-hash.md)");
+                }
+            }
+            ConfigValue tables = find(config, ReconcileConfig.TABLES);
+            FieldMapping mapping = FieldMapping.from(new AbstractConfig(dev.lockstep.smt.ToSearchDocument.CONFIG_DEF, parsed.documentOptions()));
+            for (ReconcileConfig.TableName table : parsed.tables()) {
+                try {
+                    TableSpec spec = TableSpec.read(pg, table, mapping, parsed.getString(ReconcileConfig.TOPIC_PREFIX),
+                            parsed.getString(ReconcileConfig.INDEX_NAME_PATTERN));
+                    try (Statement s = pg.createStatement()) {
+                        s.executeQuery("SELECT 1 FROM " + spec.qualified() + " LIMIT 0").close();
+                    }
+                } catch (IllegalArgumentException e) {
+                    tables.addErrorMessage(e.getMessage());
+                } catch (SQLException e) {
+                    tables.addErrorMessage("table " + table + ": " + e.getMessage());
+                }
+            }
+        } catch (SQLException e) {
+            String state = e.getSQLState() == null ? "" : e.getSQLState();
+            if (state.equals("28P01") || state.equals("28000")) {
+                find(config, password == null ? ReconcileConfig.DATABASE_USER : ReconcileConfig.DATABASE_PASSWORD)
+                        .addErrorMessage("PostgreSQL refused the login of " + parsed.getString(ReconcileConfig.DATABASE_USER) + ": "
+                                + e.getMessage());
+            } else {
+                url.addErrorMessage("cannot connect to PostgreSQL at " + parsed.getString(ReconcileConfig.DATABASE_URL) + ": "
+                        + e.getMessage());
+            }
+        }
+        return config;
+    }
+
+    private static ConfigValue find(Config config, String name) {
+        return config.configValues().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow();
     }
 
     @Override

@@ -1,12 +1,48 @@
 package dev.lockstep.reconcile;
 
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Idle until reconciliation is built: polls return nothing, without spinning. */
+/**
+ * Runs the reconciliation of its tables on their schedule. A run works on its own thread; its repair records and
+ * audit records reach Connect through {@link #poll()}. Each table's schedule state (last run, last success,
+ * verified_through) lives in the connector's offsets, committed with the table's audit record, so a restarted or
+ * rebalanced task keeps the schedule; a run cut short is simply run again (every step of a run is idempotent: repairs
+ * are versioned).
+ */
 public class ReconcileSourceTask extends SourceTask {
+    private static final Logger LOG = LoggerFactory.getLogger(ReconcileSourceTask.class);
+    static final String TASK_TABLES = "lockstep.task.tables";
+    static final String CONNECTOR_NAME = "lockstep.connector.name";
+    private static final DateTimeFormatter RUN_ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
+
+    private final LinkedBlockingQueue<SourceRecord> queue = new LinkedBlockingQueue<>(10_000);
+    private final AtomicLong unacknowledged = new AtomicLong();
+    private final Map<ReconcileConfig.TableName, Reconciler.TableState> states = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    private ReconcileConfig config;
+    private String connectorName;
+    private List<ReconcileConfig.TableName> tables;
+    private SearchSide search;
+    private ReconcileMetrics metrics;
+    private Reconciler reconciler;
+    private volatile Thread runThread;
+    private long interval;
+    private long initialDelay;
+    private long startedAt;
+
     @Override
     public String version() {
         String v = getClass().getPackage().getImplementationVersion();
@@ -15,15 +51,128 @@ public class ReconcileSourceTask extends SourceTask {
 
     @Override
     public void start(Map<String, String> props) {
+        config = new ReconcileConfig(props);
+        connectorName = props.getOrDefault(CONNECTOR_NAME, "lockstep-reconciler");
+        String assigned = props.get(TASK_TABLES);
+        tables = assigned == null ? config.tables()
+                : java.util.Arrays.stream(assigned.split(",")).filter(s -> !s.isBlank()).map(ReconcileConfig.TableName::parse).toList();
+        interval = config.getLong(ReconcileConfig.SCHEDULE_INTERVAL_MS);
+        initialDelay = config.getLong(ReconcileConfig.SCHEDULE_INITIAL_DELAY_MS);
+        startedAt = System.currentTimeMillis();
+        for (ReconcileConfig.TableName t : tables) {
+            Map<String, Object> offset = context.offsetStorageReader().offset(Reconciler.partition(t));
+            states.put(t, Reconciler.TableState.of(offset));
+        }
+        search = new SearchSide(config);
+        metrics = new ReconcileMetrics(connectorName);
+        reconciler = new Reconciler(config, connectorName, search, metrics);
+        for (Map.Entry<ReconcileConfig.TableName, Reconciler.TableState> e : states.entrySet()) {
+            ReconcileMetrics.Table gauges = metrics.table(e.getKey().toString());
+            gauges.lastSuccessMs.set(e.getValue().lastSuccessMs());
+            gauges.verifiedThroughMs.set(e.getValue().verifiedThroughMs());
+        }
+        LOG.info("Reconciler {} task: tables {}, every {} ms; next runs {}", connectorName, tables, interval, nextRuns());
+    }
+
+    private Map<String, String> nextRuns() {
+        Map<String, String> out = new LinkedHashMap<>();
+        states.forEach((t, s) -> out.put(t.toString(), Instant.ofEpochMilli(due(s)).toString()));
+        return out;
+    }
+
+    private long due(Reconciler.TableState s) {
+        return s.lastRunStartMs() == 0 ? startedAt + initialDelay : s.lastRunStartMs() + interval;
     }
 
     @Override
     public List<SourceRecord> poll() throws InterruptedException {
-        Thread.sleep(1_000);
-        return null;
+        startDueRun();
+        SourceRecord first = queue.poll(500, TimeUnit.MILLISECONDS);
+        if (first == null) {
+            return null;
+        }
+        List<SourceRecord> out = new ArrayList<>();
+        out.add(first);
+        queue.drainTo(out, 2_000);
+        return out;
+    }
+
+    private void startDueRun() {
+        if (runThread != null && runThread.isAlive()) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        List<ReconcileConfig.TableName> due = new ArrayList<>();
+        states.forEach((t, s) -> {
+            if (due(s) <= now) {
+                due.add(t);
+            }
+        });
+        if (due.isEmpty()) {
+            return;
+        }
+        String runId = connectorName + "-" + RUN_ID.format(Instant.ofEpochMilli(now));
+        Thread t = new Thread(() -> run(runId, "schedule", due), "lockstep-reconcile-run-" + connectorName);
+        t.setDaemon(true);
+        runThread = t;
+        t.start();
+    }
+
+    private void run(String runId, String trigger, List<ReconcileConfig.TableName> due) {
+        TableRun.RepairOutlet outlet = new TableRun.RepairOutlet() {
+            @Override
+            public void emit(List<SourceRecord> records) throws InterruptedException {
+                for (SourceRecord r : records) {
+                    unacknowledged.incrementAndGet();
+                    queue.put(r);
+                }
+            }
+
+            @Override
+            public boolean awaitAcknowledged(long timeoutMs) throws InterruptedException {
+                long deadline = System.currentTimeMillis() + timeoutMs;
+                while (unacknowledged.get() > 0) {
+                    if (System.currentTimeMillis() >= deadline) {
+                        return false;
+                    }
+                    Thread.sleep(20);
+                }
+                return true;
+            }
+        };
+        LOG.info("Reconciler {}: run {} ({}) starts for {}", connectorName, runId, trigger, due);
+        try {
+            for (ReconcileConfig.TableName table : due) {
+                Reconciler.TableState next = reconciler.run(runId, trigger, table, states.get(table), outlet);
+                states.put(table, next);
+            }
+        } catch (InterruptedException e) {
+            LOG.info("Reconciler {}: run {} stopped (the task stops); it runs again after the restart", connectorName, runId);
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void commitRecord(SourceRecord record, RecordMetadata metadata) {
+        unacknowledged.decrementAndGet();
     }
 
     @Override
     public void stop() {
+        Thread t = runThread;
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (metrics != null) {
+            metrics.close();
+        }
+        if (search != null) {
+            search.close();
+        }
     }
 }

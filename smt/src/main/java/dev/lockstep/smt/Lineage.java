@@ -43,6 +43,9 @@ public final class Lineage {
         }
         copy(headers, VERSION, "version", lineage);
         copy(headers, COMMIT_LSN, "commit_lsn", lineage);
+        // The writing transaction: the reconciler tells a stale document (another transaction than the row's
+        // last writer, xmin) from one changed behind the pipeline's back (the same transaction, other content).
+        copy(headers, TX_ID, "txid", lineage);
         copy(headers, SOURCE_TS_MS, "source_ts_ms", lineage);
         return lineage;
     }

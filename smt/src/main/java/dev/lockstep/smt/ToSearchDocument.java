@@ -52,7 +52,7 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
     public static final String METADATA_FIELD_CONFIG = "metadata.field";
     private static final String METADATA_FIELD_DOC = "Name of the object field that carries Lockstep's lineage in each "
             + "document, taken from the record's headers when present: hash (with hash_hi and hash_lo, from ContentHash), "
-            + "version, commit_lsn and source_ts_ms (from SyncHeaders). Empty: no such field.";
+            + "version, commit_lsn, txid and source_ts_ms (from SyncHeaders). Empty: no such field.";
 
     public static final String TRUNCATE_HANDLING_CONFIG = "truncate.handling";
     private static final String TRUNCATE_HANDLING_DOC = "What to do with a truncate event: 'drop' it (the default; the "

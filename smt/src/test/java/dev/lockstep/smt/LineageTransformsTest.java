@@ -107,7 +107,7 @@ class LineageTransformsTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> lineage = (Map<String, Object>) document.get("lockstep");
         assertThat(lineage).containsEntry("hash", hex).containsEntry("version", 1_500L).containsEntry("commit_lsn", 1_500L)
-                .containsEntry("source_ts_ms", 1_700_000_000_000L).containsKeys("hash_hi", "hash_lo");
+                .containsEntry("txid", 555L).containsEntry("source_ts_ms", 1_700_000_000_000L).containsKeys("hash_hi", "hash_lo");
         assertThat((Long) lineage.get("hash_hi")).isBetween(0L, 0xFFFF_FFFFL);
     }
 

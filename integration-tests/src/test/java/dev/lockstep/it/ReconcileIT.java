@@ -1,0 +1,301 @@
+package dev.lockstep.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The reconciler on the real stack, registered from config/connectors/lockstep-reconciler.json as a user would:
+ * drift injected in OpenSearch (a document deleted, one edited, one added, one set back to an older state) is
+ * found exactly, classified, explained field by field, repaired through Kafka and validated; and a run under a
+ * sustained update load reports no drift.
+ */
+@ExtendWith(StackExtension.class)
+class ReconcileIT {
+
+    @Test
+    void injectedDriftIsFoundExactlyExplainedRepairedAndValidated(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "rc")) {
+            createAndFill(p, 3_000);
+            p.start(Map.of(), "products", "order_lines");
+            String products = index(p, "products");
+            String orderLines = index(p, "order_lines");
+            awaitCount(stack, products, 3_000);
+            awaitCount(stack, orderLines, 30);
+
+            // A stale document: row 30 changes, and once indexed its document is set back to the state before,
+            // as if the change had never arrived.
+            JsonNode before = Http.get(stack.openSearchUrl() + "/" + products + "/_doc/30").body();
+            p.sql("UPDATE ${schema}.products SET name = 'renamed 30', price = 1.23 WHERE id = 30");
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> Http.get(stack.openSearchUrl() + "/" + products + "/_doc/30")
+                    .body().path("_source").path("name").asText().equals("renamed 30"));
+            long current = Http.get(stack.openSearchUrl() + "/" + products + "/_doc/30").body().path("_version").asLong();
+            assertThat(Http.put(stack.openSearchUrl() + "/" + products + "/_doc/30?version_type=external_gte&version=" + current,
+                    before.path("_source")).status()).isEqualTo(200);
+            // Deleted, edited behind the pipeline's back (the lineage hash left as it was), added by hand.
+            assertThat(Http.delete(stack.openSearchUrl() + "/" + products + "/_doc/10").status()).isEqualTo(200);
+            assertThat(Http.post(stack.openSearchUrl() + "/" + products + "/_update/20", Map.of("doc", Map.of("name", "tampered")))
+                    .status()).isEqualTo(200);
+            ObjectNode extra = Http.JSON.createObjectNode().put("id", 999_999).put("name", "ghost");
+            assertThat(Http.put(stack.openSearchUrl() + "/" + products + "/_doc/999999", extra).status()).isEqualTo(201);
+            assertThat(Http.delete(stack.openSearchUrl() + "/" + orderLines + "/_doc/" + java.net.URLEncoder.encode("3|B", "UTF-8"))
+                    .status()).isEqualTo(200);
+            Http.post(stack.openSearchUrl() + "/" + products + "," + orderLines + "/_refresh", null);
+
+            Map<String, String> config = reconciler(p, Map.of("compare.mode", "deep"));
+            p.connectors.create(p.name + "-reconciler", config);
+            try {
+                Map<String, JsonNode> reports = awaitReports(stack, p, 2);
+                JsonNode t = reports.get(p.name + ".products").path("table");
+                assertThat(t.path("error").isMissingNode()).as(t.toString()).isTrue();
+                assertThat(ids(t, "missing")).containsExactly("10");
+                assertThat(ids(t, "extra")).containsExactly("999999");
+                assertThat(ids(t, "different")).containsExactly("20");
+                assertThat(ids(t, "stale")).containsExactly("30");
+                assertThat(t.path("mismatches").path("schema").path("count").asInt()).isZero();
+                assertThat(t.path("source_rows").asLong()).isEqualTo(3_000);
+                assertThat(t.path("destination_documents").asLong()).isEqualTo(3_000); // one deleted, one added
+                assertThat(t.path("matched").asLong()).isEqualTo(2_997);
+                assertThat(t.path("consistency_score").asDouble()).isEqualTo(99.9);
+                // Explained field by field: PostgreSQL's value next to OpenSearch's.
+                JsonNode edited = t.path("mismatches").path("different").path("ids").get(0).path("fields");
+                assertThat(edited).hasSize(1);
+                assertThat(edited.get(0).path("field").asText()).isEqualTo("name");
+                assertThat(edited.get(0).path("opensearch").asText()).isEqualTo("tampered");
+                assertThat(edited.get(0).path("postgresql").asText()).isEqualTo("product 20");
+                JsonNode stale = t.path("mismatches").path("stale").path("ids").get(0).path("fields");
+                assertThat(stale.findValuesAsText("field")).containsExactlyInAnyOrder("name", "price");
+                assertThat(t.path("repairs").path("emitted").asInt()).isEqualTo(4);
+                assertThat(t.path("repairs").path("repaired").asInt()).isEqualTo(4);
+                assertThat(t.path("repairs").path("still_wrong").asInt()).isZero();
+                assertThat(reports.get(p.name + ".products").path("verified").asBoolean()).isTrue();
+
+                JsonNode lines = reports.get(p.name + ".order_lines").path("table");
+                assertThat(ids(lines, "missing")).containsExactly("3|B");
+                assertThat(lines.path("repairs").path("repaired").asInt()).isEqualTo(1);
+
+                // The index now holds exactly what PostgreSQL holds.
+                JsonNode doc10 = Http.get(stack.openSearchUrl() + "/" + products + "/_doc/10").body();
+                assertThat(doc10.path("found").asBoolean()).isTrue();
+                assertThat(doc10.path("_source").path("name").asText()).isEqualTo("product 10");
+                assertThat(Http.get(stack.openSearchUrl() + "/" + products + "/_doc/20").body().path("_source").path("name").asText())
+                        .isEqualTo("product 20");
+                assertThat(Http.get(stack.openSearchUrl() + "/" + products + "/_doc/30").body().path("_source").path("name").asText())
+                        .isEqualTo("renamed 30");
+                assertThat(Http.get(stack.openSearchUrl() + "/" + products + "/_doc/999999").body().path("found").asBoolean()).isFalse();
+                assertThat(Http.get(stack.openSearchUrl() + "/" + orderLines + "/_doc/" + java.net.URLEncoder.encode("3|B", "UTF-8"))
+                        .body().path("found").asBoolean()).isTrue();
+
+                // Metrics, in the worker's /metrics next to the sink's.
+                String metrics = Http.getAny(stack.connectUrl() + "/metrics").text();
+                String tags = "connector=\"" + p.name + "-reconciler\",table=\"" + p.name + ".products\"";
+                assertThat(metrics).contains("lockstep_reconcile_consistency_score{" + tags + "} 99.9")
+                        .contains("lockstep_reconcile_mismatches{class=\"stale\"," + tags + "} 1.0")
+                        .contains("lockstep_reconcile_source_rows{" + tags + "} 3000.0")
+                        .containsPattern("lockstep_reconcile_last_success_timestamp_seconds\\{" + java.util.regex.Pattern.quote(tags)
+                                + "} 1\\.[0-9]+E9");
+            } finally {
+                p.connectors.deleteQuietly(p.name + "-reconciler");
+                Http.delete(stack.openSearchUrl() + "/" + p.name + "-audit");
+            }
+        }
+    }
+
+    @Test
+    void aRunUnderSustainedUpdatesReportsNoDrift(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "rl")) {
+            createAndFill(p, 5_000);
+            p.start(Map.of(), "products", "order_lines");
+            awaitCount(stack, index(p, "products"), 5_000);
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong updates = new AtomicLong();
+            List<Thread> writers = new ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                int seed = w;
+                Thread t = new Thread(() -> {
+                    java.util.Random random = new java.util.Random(seed);
+                    try (Connection pg = p.connect(); Statement s = pg.createStatement()) {
+                        long next = System.nanoTime();
+                        while (!stop.get()) {
+                            // about 500 single-row updates per second per writer: 1,000/s in all
+                            s.executeUpdate("UPDATE " + p.name + ".products SET price = price + 0.01, name = 'u" + updates.incrementAndGet()
+                                    + "' WHERE id = " + (1 + random.nextInt(5_000)));
+                            next += 2_000_000L;
+                            long sleep = next - System.nanoTime();
+                            if (sleep > 0) {
+                                Thread.sleep(sleep / 1_000_000L, (int) (sleep % 1_000_000L));
+                            }
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                t.start();
+                writers.add(t);
+            }
+            try {
+                Thread.sleep(3_000);
+                p.connectors.create(p.name + "-reconciler", reconciler(p, Map.of("segment.rows", "500", "bisect.threshold", "100")));
+                Map<String, JsonNode> reports = awaitReports(stack, p, 2);
+                JsonNode t = reports.get(p.name + ".products").path("table");
+                assertThat(t.path("error").isMissingNode()).as(t.toString()).isTrue();
+                for (String c : List.of("missing", "extra", "different", "stale", "schema")) {
+                    assertThat(t.path("mismatches").path(c).path("count").asInt()).as(c + " in " + t).isZero();
+                }
+                assertThat(t.path("consistency_score").asDouble()).isEqualTo(100.0);
+                assertThat(t.path("candidates").asLong()).as("the load made segments differ while the run compared them").isPositive();
+                assertThat(updates.get()).isGreaterThan(5_000);
+            } finally {
+                stop.set(true);
+                for (Thread t : writers) {
+                    t.join();
+                }
+                p.connectors.deleteQuietly(p.name + "-reconciler");
+                Http.delete(stack.openSearchUrl() + "/" + p.name + "-audit");
+            }
+        }
+    }
+
+    /**
+     * One code path builds documents: every document of a table with every supported type is deleted from the index,
+     * and the reconciler's repair writes it again exactly as the stream had written it, content hash included.
+     */
+    @Test
+    void repairsWriteTheDocumentsTheStreamWritesForEveryType(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "rt")) {
+            p.sql("CREATE SCHEMA ${schema}", "CREATE TYPE ${schema}.mood AS ENUM ('sad', 'ok', 'happy')",
+                    "CREATE TABLE ${schema}.all_types (id bigint PRIMARY KEY, i2 smallint, i4 integer, i8 bigint, "
+                            + "n numeric, n2 numeric(12,2), r real, d double precision, b boolean, t text, vc varchar(20), c char(5), "
+                            + "u uuid, dt date, tm time, ts timestamp, tz timestamptz, iv interval, by bytea, j json, jb jsonb, "
+                            + "ta text[], ia integer[], da double precision[], e ${schema}.mood)");
+            java.util.Random random = new java.util.Random(20261203L);
+            List<String> inserts = new ArrayList<>();
+            for (int id = 1; id <= 150; id++) {
+                inserts.add("INSERT INTO ${schema}.all_types VALUES (" + id + ", " + String.join(", ", CrossHashIT.randomRow(random, true)) + ")");
+            }
+            p.sql(inserts.toArray(String[]::new));
+            p.start(Map.of(), "all_types");
+            String index = index(p, "all_types");
+            awaitCount(stack, index, 150);
+            Map<String, JsonNode> streamed = documents(stack, index);
+            for (String id : streamed.keySet()) {
+                assertThat(Http.delete(stack.openSearchUrl() + "/" + index + "/_doc/" + id).status()).isEqualTo(200);
+            }
+            Map<String, String> config = reconciler(p, Map.of("tables", p.name + ".all_types"));
+            p.connectors.create(p.name + "-reconciler", config);
+            try {
+                JsonNode t = awaitReports(stack, p, 1).get(p.name + ".all_types").path("table");
+                assertThat(t.path("error").isMissingNode()).as(t.toString()).isTrue();
+                assertThat(t.path("mismatches").path("missing").path("count").asInt()).as(t.toString()).isEqualTo(150);
+                assertThat(t.path("mismatches").path("different").path("count").asInt()).isZero();
+                assertThat(t.path("repairs").path("repaired").asInt()).isEqualTo(150);
+                Map<String, JsonNode> repaired = documents(stack, index);
+                assertThat(repaired.keySet()).isEqualTo(streamed.keySet());
+                for (String id : streamed.keySet()) {
+                    assertThat(repaired.get(id)).as("document " + id).isEqualTo(streamed.get(id));
+                }
+            } finally {
+                p.connectors.deleteQuietly(p.name + "-reconciler");
+                Http.delete(stack.openSearchUrl() + "/" + p.name + "-audit");
+            }
+        }
+    }
+
+    /** Every document of an index by id, with the lineage reduced to what the content decides (the hash). */
+    static Map<String, JsonNode> documents(LocalStack stack, String index) {
+        Http.post(stack.openSearchUrl() + "/" + index + "/_refresh", null);
+        Map<String, JsonNode> out = new java.util.TreeMap<>();
+        for (JsonNode hit : Http.get(stack.openSearchUrl() + "/" + index + "/_search?size=10000").body().path("hits").path("hits")) {
+            ObjectNode source = (ObjectNode) hit.path("_source");
+            JsonNode lineage = source.remove("lockstep");
+            source.putObject("lockstep").put("hash", lineage.path("hash").asText()).put("hash_hi", lineage.path("hash_hi").asLong())
+                    .put("hash_lo", lineage.path("hash_lo").asLong());
+            out.put(hit.path("_id").asText(), source);
+        }
+        return out;
+    }
+
+    static void createAndFill(Pipeline p, int products) throws Exception {
+        p.sql("CREATE SCHEMA ${schema}",
+                "CREATE TABLE ${schema}.products (id bigint PRIMARY KEY, name text NOT NULL, price numeric(12,2), tags text[], "
+                        + "attrs jsonb, updated_at timestamptz NOT NULL, active boolean NOT NULL)",
+                "CREATE TABLE ${schema}.order_lines (order_id bigint, line_code text, sku text NOT NULL, quantity integer NOT NULL, "
+                        + "PRIMARY KEY (order_id, line_code))",
+                "INSERT INTO ${schema}.products SELECT g, 'product ' || g, (g % 1000) + 0.90, ARRAY['kitchen', 'tag-' || (g % 7)], "
+                        + "jsonb_build_object('watts', 1000 + g % 3000, 'colour', 'silver'), timestamptz '2026-01-05 09:30:00+00' + g * "
+                        + "interval '1 minute', g % 2 = 0 FROM generate_series(1, " + products + ") g",
+                "INSERT INTO ${schema}.order_lines SELECT o, l, 'SKU-' || o || l, o % 5 + 1 FROM generate_series(1, 10) o, "
+                        + "unnest(ARRAY['A', 'B', 'C|gift']) l");
+    }
+
+    static String index(Pipeline p, String table) {
+        return p.topic(table).toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The shipped reconciler config, pointed at this pipeline's tables, topics and indices. */
+    static Map<String, String> reconciler(Pipeline p, Map<String, String> overrides) {
+        Map<String, String> config = p.connectors.fromFile("lockstep-reconciler");
+        config.put("tables", p.name + ".products," + p.name + ".order_lines");
+        config.put("topic.prefix", p.name);
+        config.put("index.name.pattern", "${topic}");
+        config.put("audit.topic", p.name + "-audit");
+        config.put("audit.index", p.name + "-audit");
+        config.put("settle.ms", "1000");
+        config.putAll(overrides);
+        return config;
+    }
+
+    static void awaitCount(LocalStack stack, String index, long count) {
+        Awaitility.await(index + " holds " + count + " documents").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                .until(() -> {
+                    Http.post(stack.openSearchUrl() + "/" + index + "/_refresh", null);
+                    return Http.get(stack.openSearchUrl() + "/" + index + "/_count").body().path("count").asLong() == count;
+                });
+    }
+
+    /** The reports of the first run, by table, once all {@code tables} are in the audit index. */
+    static Map<String, JsonNode> awaitReports(LocalStack stack, Pipeline p, int tables) {
+        java.util.concurrent.atomic.AtomicReference<Map<String, JsonNode>> out = new java.util.concurrent.atomic.AtomicReference<>();
+        Awaitility.await("the reconciler's first run in " + p.name + "-audit").atMost(Duration.ofSeconds(240))
+                .pollInterval(Duration.ofSeconds(1)).until(() -> {
+                    Http.Response r = Http.get(stack.openSearchUrl() + "/" + p.name + "-audit/_search?size=100");
+                    if (r.status() != 200) {
+                        return false;
+                    }
+                    Map<String, JsonNode> byTable = new java.util.HashMap<>();
+                    for (JsonNode hit : r.body().path("hits").path("hits")) {
+                        byTable.putIfAbsent(hit.path("_source").path("table").path("table").asText(), hit.path("_source"));
+                    }
+                    out.set(byTable);
+                    return byTable.size() >= tables;
+                });
+        return out.get();
+    }
+
+    static List<String> ids(JsonNode table, String drift) {
+        List<String> ids = new ArrayList<>();
+        table.path("mismatches").path(drift).path("ids").forEach(i -> ids.add(i.path("id").asText()));
+        assertThat(table.path("mismatches").path(drift).path("count").asInt()).as(drift + " count").isEqualTo(ids.size());
+        return ids;
+    }
+
+    static long count(Connection pg, String sql) throws Exception {
+        try (Statement s = pg.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

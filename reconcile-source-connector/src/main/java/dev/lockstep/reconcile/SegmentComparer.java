@@ -1,0 +1,190 @@
+package dev.lockstep.reconcile;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Compares one table's rows with its documents without moving either: per key-range segment, count and hash sums
+ * on both servers; equal segments are done, unequal ones are split ({@code bisect.factor}) until they are small
+ * enough ({@code bisect.threshold}) to fetch {@code (id, hash, version)} from both sides and diff id by id. The
+ * top-level segments are worked off on {@code database.max.connections} connections at once. Memory is bounded
+ * by the leaf size, and by {@link #MAX_CANDIDATES} ids kept for the settle re-check.
+ */
+final class SegmentComparer {
+    /** The most differing ids one table's run keeps (the rest are counted, and found again by the next run). */
+    static final int MAX_CANDIDATES = 50_000;
+
+    /** An id that differed when its leaf was diffed: the row and the document as they were then. */
+    record Candidate(String id, Observed.Row row, Observed.Doc doc, boolean deepOnly) {
+    }
+
+    /** What the comparison saw. */
+    static final class Result {
+        final AtomicLong sourceRows = new AtomicLong();
+        final AtomicLong destinationDocs = new AtomicLong();
+        final AtomicLong segmentsCompared = new AtomicLong();
+        final AtomicLong leafRows = new AtomicLong();
+        final AtomicLong candidatesDropped = new AtomicLong();
+        final Map<String, Candidate> candidates = new LinkedHashMap<>();
+        volatile long firstSnapshotAt;
+
+        synchronized void add(Candidate c) {
+            if (candidates.size() < MAX_CANDIDATES) {
+                candidates.put(c.id(), c);
+            } else {
+                candidatesDropped.incrementAndGet();
+            }
+        }
+    }
+
+    private final TableSpec table;
+    private final StreamRecords records;
+    private final SearchSide search;
+    private final SearchSide.View view;
+    private final int factor;
+    private final int threshold;
+    private final int segmentRows;
+    private final boolean deep;
+    private final double deepSample;
+    private final String lineageField;
+    private final Random random = new Random();
+
+    SegmentComparer(TableSpec table, StreamRecords records, SearchSide search, SearchSide.View view, ReconcileConfig config) {
+        this.table = table;
+        this.records = records;
+        this.search = search;
+        this.view = view;
+        this.factor = config.getInt(ReconcileConfig.BISECT_FACTOR);
+        this.threshold = config.getInt(ReconcileConfig.BISECT_THRESHOLD);
+        this.segmentRows = config.getInt(ReconcileConfig.SEGMENT_ROWS);
+        this.deep = config.compareMode() == ReconcileConfig.CompareMode.DEEP;
+        this.deepSample = config.getDouble(ReconcileConfig.DEEP_SAMPLE_PERCENT);
+        String field = config.getString(dev.lockstep.smt.ToSearchDocument.METADATA_FIELD_CONFIG);
+        this.lineageField = field == null || field.isBlank() ? "lockstep" : field;
+    }
+
+    /** Compares the whole table, on the given connections (one worker thread each). */
+    Result compare(List<PostgresSide> connections) throws Exception {
+        Result result = new Result();
+        PostgresSide first = connections.get(0);
+        PostgresSide.Extent extent = first.extent(table);
+        List<Segment> top = topLevel(first, extent);
+        ConcurrentLinkedQueue<Segment> queue = new ConcurrentLinkedQueue<>(top);
+        List<Thread> workers = new ArrayList<>();
+        List<Exception> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (PostgresSide pg : connections) {
+            Thread t = new Thread(() -> {
+                try {
+                    for (Segment s; (s = queue.poll()) != null;) {
+                        boolean deepHere = deep && random.nextDouble() * 100 < deepSample;
+                        List<Observed.Checksum> p = pg.checksums(table, s, List.of());
+                        List<Observed.Checksum> o = search.checksums(view, List.of(s));
+                        result.sourceRows.addAndGet(p.get(0).count());
+                        result.destinationDocs.addAndGet(o.get(0).count());
+                        compare(pg, s, p.get(0), o.get(0), deepHere, result, extent);
+                    }
+                } catch (Exception e) {
+                    failures.add(e);
+                    queue.clear();
+                }
+            }, "lockstep-reconcile-" + table);
+            workers.add(t);
+            t.start();
+        }
+        for (Thread t : workers) {
+            t.join();
+        }
+        if (!failures.isEmpty()) {
+            throw failures.get(0);
+        }
+        result.firstSnapshotAt = connections.stream().mapToLong(PostgresSide::firstSnapshotAt).filter(t -> t > 0).min().orElse(0);
+        // Documents whose key field is missing lie in no key range: they have no row.
+        for (Observed.Doc doc : search.docsWithoutKey(view, threshold)) {
+            result.destinationDocs.incrementAndGet();
+            result.add(new Candidate(doc.id(), null, doc, false));
+        }
+        return result;
+    }
+
+    private List<Segment> topLevel(PostgresSide pg, PostgresSide.Extent extent) throws Exception {
+        long rows = Math.max(extent.estimatedRows(), 1);
+        int parts = (int) Math.min(10_000, Math.max(1, (rows + segmentRows - 1) / segmentRows));
+        if (parts == 1) {
+            return List.of(Segment.ALL);
+        }
+        if (table.keyKind == TableSpec.KeyKind.INTEGER) {
+            return extent.min() == null ? List.of(Segment.ALL) : Segment.ALL.splitIntegers(extent.min(), extent.max(), parts);
+        }
+        return Segment.ALL.splitAt(pg.cuts(table, Segment.ALL, rows, parts));
+    }
+
+    private void compare(PostgresSide pg, Segment segment, Observed.Checksum p, Observed.Checksum o, boolean deepHere, Result result,
+            PostgresSide.Extent extent) throws Exception {
+        result.segmentsCompared.incrementAndGet();
+        if (p.equals(o) && !deepHere) {
+            return;
+        }
+        long size = Math.max(p.count(), o.count());
+        if (size <= threshold) {
+            diff(pg, segment, deepHere, result);
+            return;
+        }
+        List<Segment> children = split(pg, segment, p.count(), extent);
+        if (children.size() < 2) {
+            diff(pg, segment, deepHere, result);
+            return;
+        }
+        List<Object> cuts = new ArrayList<>();
+        for (int i = 1; i < children.size(); i++) {
+            cuts.add(children.get(i).lo());
+        }
+        List<Observed.Checksum> ps = pg.checksums(table, segment, cuts);
+        List<Observed.Checksum> os = search.checksums(view, children);
+        for (int i = 0; i < children.size(); i++) {
+            compare(pg, children.get(i), ps.get(i), os.get(i), deepHere, result, extent);
+        }
+    }
+
+    private List<Segment> split(PostgresSide pg, Segment segment, long rows, PostgresSide.Extent extent) throws Exception {
+        if (table.keyKind == TableSpec.KeyKind.INTEGER) {
+            if (extent.min() == null) {
+                return List.of(segment);
+            }
+            // Keys beyond the table's rows (documents without rows) stay in the outermost children.
+            long lo = segment.lo() == null ? extent.min() : (Long) segment.lo();
+            long hi = segment.hi() == null ? extent.max() : (Long) segment.hi() - 1;
+            if (hi < lo) {
+                return List.of(segment);
+            }
+            return segment.splitIntegers(lo, hi, factor);
+        }
+        return segment.splitAt(pg.cuts(table, segment, rows, factor));
+    }
+
+    /** Diffs a small segment id by id. */
+    private void diff(PostgresSide pg, Segment segment, boolean deepHere, Result result) throws Exception {
+        List<Observed.Row> rows = pg.rows(table, records, segment, deepHere);
+        Map<String, Observed.Doc> docs = new HashMap<>();
+        for (Observed.Doc d : search.docs(view, segment, deepHere)) {
+            docs.put(d.id(), d);
+        }
+        result.leafRows.addAndGet(rows.size());
+        for (Observed.Row row : rows) {
+            Observed.Doc doc = docs.remove(row.id());
+            if (doc == null || !doc.matches(row)) {
+                result.add(new Candidate(row.id(), row, doc, false));
+            } else if (deepHere && !FieldDiff.between(records.document(row.values(), 0, row.xmin()), doc.source(), lineageField).isEmpty()) {
+                result.add(new Candidate(row.id(), row, doc, true));
+            }
+        }
+        for (Observed.Doc doc : docs.values()) {
+            result.add(new Candidate(doc.id(), null, doc, false));
+        }
+    }
+}
