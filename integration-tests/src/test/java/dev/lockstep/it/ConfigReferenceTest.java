@@ -30,7 +30,8 @@ class ConfigReferenceTest {
             new Plugin(SyncHeaders.class.getName(), "transform", SyncHeaders.OVERVIEW_DOC, SyncHeaders.CONFIG_DEF),
             new Plugin(ContentHash.class.getName(), "transform", ContentHash.OVERVIEW_DOC, ContentHash.CONFIG_DEF),
             new Plugin(ReconcileSourceConnector.class.getName(), "source connector",
-                    "The reconciler (a skeleton for now: it runs an idle task).", new ReconcileSourceConnector().config()));
+                    "The reconciler: compares each table with its index, classifies, explains, repairs through the topics, validates and audits (docs/reconciliation.md).",
+                    new ReconcileSourceConnector().config()));
 
     static String render() {
         StringBuilder md = new StringBuilder("""

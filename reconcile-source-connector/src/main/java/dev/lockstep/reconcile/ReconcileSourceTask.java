@@ -42,6 +42,8 @@ public class ReconcileSourceTask extends SourceTask {
     private long interval;
     private long initialDelay;
     private long startedAt;
+    private final java.util.Set<ReconcileConfig.TableName> requested = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile String requestedBy;
 
     @Override
     public String version() {
@@ -71,6 +73,7 @@ public class ReconcileSourceTask extends SourceTask {
             gauges.lastSuccessMs.set(e.getValue().lastSuccessMs());
             gauges.verifiedThroughMs.set(e.getValue().verifiedThroughMs());
         }
+        RunRequests.register(connectorName, this);
         LOG.info("Reconciler {} task: tables {}, every {} ms; next runs {}", connectorName, tables, interval, nextRuns());
     }
 
@@ -103,16 +106,24 @@ public class ReconcileSourceTask extends SourceTask {
         }
         long now = System.currentTimeMillis();
         List<ReconcileConfig.TableName> due = new ArrayList<>();
-        states.forEach((t, s) -> {
-            if (due(s) <= now) {
-                due.add(t);
-            }
-        });
+        String trigger = "schedule";
+        if (!requested.isEmpty()) {
+            due.addAll(requested);
+            requested.clear();
+            trigger = requestedBy;
+        } else {
+            states.forEach((t, s) -> {
+                if (due(s) <= now) {
+                    due.add(t);
+                }
+            });
+        }
         if (due.isEmpty()) {
             return;
         }
         String runId = connectorName + "-" + RUN_ID.format(Instant.ofEpochMilli(now));
-        Thread t = new Thread(() -> run(runId, "schedule", due), "lockstep-reconcile-run-" + connectorName);
+        String why = trigger;
+        Thread t = new Thread(() -> run(runId, why, due), "lockstep-reconcile-run-" + connectorName);
         t.setDaemon(true);
         runThread = t;
         t.start();
@@ -152,6 +163,43 @@ public class ReconcileSourceTask extends SourceTask {
         }
     }
 
+    /**
+     * Asks for a run of the given tables of this task (all of them when {@code only} is empty), as soon as no run
+     * is in progress. Returns the tables that will run.
+     */
+    List<String> requestRun(java.util.Collection<String> only, String trigger) {
+        List<String> accepted = new ArrayList<>();
+        for (ReconcileConfig.TableName t : tables) {
+            if (only.isEmpty() || only.contains(t.toString())) {
+                accepted.add(t.toString());
+                requestedBy = trigger;
+                requested.add(t);
+            }
+        }
+        return accepted;
+    }
+
+    List<ReconcileConfig.TableName> tables() {
+        return tables;
+    }
+
+    Map<ReconcileConfig.TableName, Reconciler.TableState> states() {
+        return Map.copyOf(states);
+    }
+
+    boolean running() {
+        Thread t = runThread;
+        return t != null && t.isAlive();
+    }
+
+    ReconcileConfig config() {
+        return config;
+    }
+
+    SearchSide search() {
+        return search;
+    }
+
     @Override
     public void commitRecord(SourceRecord record, RecordMetadata metadata) {
         unacknowledged.decrementAndGet();
@@ -159,6 +207,7 @@ public class ReconcileSourceTask extends SourceTask {
 
     @Override
     public void stop() {
+        RunRequests.unregister(connectorName, this);
         Thread t = runThread;
         if (t != null) {
             t.interrupt();
