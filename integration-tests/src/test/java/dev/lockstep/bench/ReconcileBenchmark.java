@@ -62,6 +62,7 @@ public final class ReconcileBenchmark {
             config.put("audit.index", "rbench-audit");
             config.put("schedule.interval.ms", "86400000");
             config.put("settle.ms", "1000");
+            config.put("schedule.initial.delay.ms", "0");
             config.putAll(overrides());
             connectors.create(reconciler, config);
             JsonNode clean = awaitRun(stack, reconciler, null);

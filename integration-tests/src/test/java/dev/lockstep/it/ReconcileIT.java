@@ -170,6 +170,132 @@ class ReconcileIT {
     }
 
     /**
+     * Repairs never make a newer change lose: documents are corrupted and deleted while their rows are updated at a
+     * high rate, runs repair them meanwhile, and once the writers stop and the sink has caught up every document is
+     * its row, checked against PostgreSQL's own hash.
+     */
+    @Test
+    void repairsRacingWithUpdatesOfTheSameRowsNeverWinOverANewerChange(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "rv")) {
+            int rows = 2_000;
+            createAndFill(p, rows);
+            p.start(Map.of(), "products", "order_lines");
+            String products = index(p, "products");
+            awaitCount(stack, products, rows);
+            AtomicBoolean stop = new AtomicBoolean();
+            List<Thread> writers = new ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                int seed = 100 + w;
+                Thread t = new Thread(() -> {
+                    java.util.Random random = new java.util.Random(seed);
+                    try (Connection pg = p.connect(); Statement s = pg.createStatement()) {
+                        while (!stop.get()) {
+                            s.executeUpdate("UPDATE " + p.name + ".products SET price = price + 1, name = 'v' || clock_timestamp() WHERE id = "
+                                    + (1 + random.nextInt(rows)));
+                            Thread.sleep(2);
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                t.start();
+                writers.add(t);
+            }
+            String name = p.name + "-reconciler";
+            try {
+                p.connectors.create(name, reconciler(p, Map.of("compare.mode", "hash", "settle.ms", "300", "settle.rounds", "2",
+                        "segment.rows", "500", "bisect.threshold", "50", "schedule.interval.ms", "3600000")));
+                java.util.Random random = new java.util.Random(9);
+                String previous = null;
+                for (int round = 0; round < 3; round++) {
+                    for (int i = 0; i < 60; i++) {
+                        int id = 1 + random.nextInt(rows);
+                        if (i % 2 == 0) {
+                            Http.delete(stack.openSearchUrl() + "/" + products + "/_doc/" + id);
+                        } else {
+                            Http.post(stack.openSearchUrl() + "/" + products + "/_update/" + id,
+                                    Map.of("doc", Map.of("name", "corrupted", "lockstep", Map.of("hash_hi", 1))));
+                        }
+                    }
+                    if (previous != null) {
+                        Http.post(stack.connectUrl() + "/lockstep/reconcile/" + name + "/runs?tables=" + p.name + ".products", null);
+                    }
+                    previous = awaitRun(stack, name, previous);
+                }
+                stop.set(true);
+                for (Thread t : writers) {
+                    t.join();
+                }
+                // One more run after the writers stopped repairs what the runs under load left (unsettled ids).
+                Http.post(stack.connectUrl() + "/lockstep/reconcile/" + name + "/runs?tables=" + p.name + ".products", null);
+                awaitRun(stack, name, previous);
+                JsonNode runs = Http.get(stack.connectUrl() + "/lockstep/reconcile/" + name + "/runs?size=20").body();
+                assertThat(runs.findValues("emitted").stream().mapToInt(JsonNode::asInt).sum()).as("repairs under load").isPositive();
+                // Quiescence: every document is its row (PostgreSQL's own hash), nothing missing, nothing extra.
+                Awaitility.await("every document equals its row").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+                        .untilAsserted(() -> assertThat(differences(stack, p, products)).isEmpty());
+            } finally {
+                stop.set(true);
+                for (Thread t : writers) {
+                    t.join();
+                }
+                p.connectors.deleteQuietly(name);
+                Http.delete(stack.openSearchUrl() + "/" + p.name + "-audit");
+            }
+        }
+    }
+
+    /** The ids whose document's hash is not PostgreSQL's hash of the row (or that exist on one side only). */
+    static List<String> differences(LocalStack stack, Pipeline p, String index) throws Exception {
+        Map<String, String> rows = new java.util.HashMap<>();
+        try (Connection pg = p.connect(); Statement s = pg.createStatement()) {
+            var columns = dev.lockstep.smt.hash.HashSql.columns(pg, p.name, "products");
+            String digest = dev.lockstep.smt.hash.HashSql.digest(columns, dev.lockstep.smt.hash.FieldMapping.ALL, "t");
+            try (ResultSet rs = s.executeQuery("SELECT id, " + dev.lockstep.smt.hash.HashSql.hashHi("d.digest") + ", "
+                    + dev.lockstep.smt.hash.HashSql.hashLo("d.digest") + " FROM " + p.name + ".products t CROSS JOIN LATERAL (SELECT "
+                    + digest + " AS digest) d")) {
+                while (rs.next()) {
+                    rows.put(rs.getString(1), rs.getLong(2) + ":" + rs.getLong(3));
+                }
+            }
+        }
+        Http.post(stack.openSearchUrl() + "/" + index + "/_refresh", null);
+        List<String> differ = new ArrayList<>();
+        Map<String, String> docs = new java.util.HashMap<>();
+        for (JsonNode hit : Http.get(stack.openSearchUrl() + "/" + index + "/_search?size=10000&_source=lockstep.hash_hi,lockstep.hash_lo")
+                .body().path("hits").path("hits")) {
+            JsonNode l = hit.path("_source").path("lockstep");
+            docs.put(hit.path("_id").asText(), l.path("hash_hi").asLong() + ":" + l.path("hash_lo").asLong());
+        }
+        rows.forEach((id, hash) -> {
+            if (!hash.equals(docs.get(id))) {
+                differ.add(id);
+            }
+        });
+        docs.keySet().stream().filter(id -> !rows.containsKey(id)).forEach(differ::add);
+        return differ;
+    }
+
+    /** Waits for a run other than {@code previous} in the reconciler's audit trail; returns its id. */
+    static String awaitRun(LocalStack stack, String reconciler, String previous) {
+        String[] out = new String[1];
+        Awaitility.await("a new run of " + reconciler).atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            Http.Response r = Http.get(stack.connectUrl() + "/lockstep/reconcile/" + reconciler + "/runs?size=2");
+            if (r.status() != 200) {
+                return false;
+            }
+            for (JsonNode run : r.body()) {
+                if (run.path("table").path("table").asText().endsWith(".products") && !run.path("run_id").asText().equals(previous)) {
+                    out[0] = run.path("run_id").asText();
+                    return true;
+                }
+            }
+            return false;
+        });
+        return out[0];
+    }
+
+    /**
      * One code path builds documents: every document of a table with every supported type is deleted from the index,
      * and the reconciler's repair writes it again exactly as the stream had written it, content hash included.
      */
@@ -255,6 +381,7 @@ class ReconcileIT {
         config.put("audit.topic", p.name + "-audit");
         config.put("audit.index", p.name + "-audit");
         config.put("settle.ms", "1000");
+        config.put("schedule.initial.delay.ms", "0"); // the tests start it once their documents are indexed
         config.putAll(overrides);
         return config;
     }

@@ -23,7 +23,8 @@ import org.apache.kafka.common.TopicPartition;
  *
  * <p>The one ordering rule: a document is never in two bulks in flight. An operation whose document is in a
  * bulk still in flight waits (and so does every later operation on it) until that bulk finishes; within a
- * bulk only the newest operation per document is sent, standing for the older ones. So neither the order in
+ * bulk only one operation per document is sent, standing for the others: the one OpenSearch would keep with
+ * {@code external_gte} (the newest, unless an older one has a higher version). So neither the order in
  * which bulks finish nor the retries of their items can reorder two operations on one document.
  *
  * <p>A full bulk (count or estimated bytes) leaves as soon as a request slot is free. A bulk that is not full
@@ -45,6 +46,18 @@ final class BulkPipeline implements AutoCloseable {
     }
 
     private record Waiting(DocumentOperation operation, OffsetTracker.Entry entry, long bytes, long sinceNanos) {
+    }
+
+    /**
+     * The one operation that has the effect of {@code earlier} then {@code later} on one document, as OpenSearch would
+     * apply them in that order with {@code external_gte}: the later one, unless its version is lower. A record in the
+     * topic after a newer change (a reconciler's repair read before that change committed) must not win by position.
+     */
+    static DocumentOperation standsFor(DocumentOperation earlier, DocumentOperation later) {
+        if (earlier == null || earlier.version() == null || later.version() == null || later.version() >= earlier.version()) {
+            return later;
+        }
+        return earlier;
     }
 
     private static final class Slot {
@@ -126,7 +139,7 @@ final class BulkPipeline implements AutoCloseable {
                     continue;
                 }
                 Slot slot = batch.computeIfAbsent(document, d -> new Slot());
-                slot.operation = w.operation(); // the newest operation stands for the older ones in this bulk
+                slot.operation = standsFor(slot.operation, w.operation());
                 slot.entries.add(w.entry());
                 bytes += w.bytes();
                 records++;

@@ -83,6 +83,40 @@ class BulkPipelineTest {
         }
     }
 
+    /** Within one bulk, a later record with a lower version (a repair read before a newer change) does not win by position. */
+    @Test
+    void withinABulkTheHighestVersionStandsForADocument() {
+        List<DocumentOperation> sent = new CopyOnWriteArrayList<>();
+        BulkPipeline.Sender sender = operations -> {
+            sent.addAll(operations);
+            return List.of();
+        };
+        OffsetTracker tracker = new OffsetTracker();
+        try (BulkPipeline pipeline = new BulkPipeline(sender, tracker, 10, 1 << 20, 60_000, 1, "versions")) {
+            SinkRecord change = new SinkRecord("t", 0, null, "d", null, Map.of("state", "new"), 0);
+            SinkRecord repair = new SinkRecord("t", 0, null, "d", null, Map.of("state", "old"), 1);
+            SinkRecord replay = new SinkRecord("t", 0, null, "e", null, Map.of("state", "same"), 2);
+            SinkRecord again = new SinkRecord("t", 0, null, "e", null, Map.of("state", "again"), 3);
+            List<DocumentOperation> ops = List.of(new DocumentOperation(change, "idx", "d", change.value(), 500L),
+                    new DocumentOperation(repair, "idx", "d", repair.value(), 400L),
+                    new DocumentOperation(replay, "idx", "e", replay.value(), 7L),
+                    new DocumentOperation(again, "idx", "e", again.value(), 7L));
+            for (DocumentOperation o : ops) {
+                pipeline.add(o, tracker.track(o.record()));
+            }
+            for (int i = 4; i < 10; i++) { // fill the bulk (10 operations) so it leaves without lingering
+                DocumentOperation o = op(0, i, "f" + i);
+                pipeline.add(o, tracker.track(o.record()));
+            }
+            pipeline.dispatch();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> pipeline.buffered() == 0);
+        }
+        Map<String, Object> byId = new HashMap<>();
+        sent.forEach(o -> byId.put(o.id(), o.document()));
+        assertThat(byId.get("d")).isEqualTo(Map.of("state", "new"));
+        assertThat(byId.get("e")).isEqualTo(Map.of("state", "again")); // an equal version: the later one, as external_gte
+    }
+
     @Test
     void aBulkLeavesWhenFullOrAtOnceWithoutLinger() {
         List<List<String>> bulks = new CopyOnWriteArrayList<>();

@@ -191,8 +191,10 @@ public final class ReconcileConfig extends AbstractConfig {
                 "Time between the starts of two runs of a table, in milliseconds. The last run's start is kept in the "
                         + "connector's offsets, so the schedule survives restarts.",
                 SCHEDULE_GROUP, ++order, Width.SHORT, "Interval");
-        def.define(SCHEDULE_INITIAL_DELAY_MS, Type.LONG, 0L, ConfigDef.Range.atLeast(0), Importance.LOW,
-                "Delay before the first run of a table that has never been reconciled.", SCHEDULE_GROUP, ++order, Width.SHORT, "Initial delay");
+        def.define(SCHEDULE_INITIAL_DELAY_MS, Type.LONG, 60_000L, ConfigDef.Range.atLeast(0), Importance.LOW,
+                "Delay before the first run of a table that has never been reconciled, in milliseconds: a pipeline "
+                        + "registered together with the reconciler is still taking its initial snapshot, whose rows would "
+                        + "otherwise be reported (and repaired) as missing.", SCHEDULE_GROUP, ++order, Width.SHORT, "Initial delay");
 
         order = 0;
         def.define(AUDIT_TOPIC, Type.STRING, "lockstep-reconcile-audit", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
