@@ -55,6 +55,7 @@ public final class ReconcileConfig extends AbstractConfig {
 
     public static final String SCHEDULE_INTERVAL_MS = "schedule.interval.ms";
     public static final String SCHEDULE_INITIAL_DELAY_MS = "schedule.initial.delay.ms";
+    public static final String SCHEDULE_CRON = "schedule.cron";
 
     public static final String AUDIT_TOPIC = "audit.topic";
     public static final String AUDIT_INDEX = "audit.index";
@@ -195,6 +196,10 @@ public final class ReconcileConfig extends AbstractConfig {
                 "Delay before the first run of a table that has never been reconciled, in milliseconds: a pipeline "
                         + "registered together with the reconciler is still taking its initial snapshot, whose rows would "
                         + "otherwise be reported (and repaired) as missing.", SCHEDULE_GROUP, ++order, Width.SHORT, "Initial delay");
+        def.define(SCHEDULE_CRON, Type.STRING, "", new Schedule.CronValidator(), Importance.MEDIUM,
+                "Instead of the interval: a Unix cron expression, in UTC (minute hour day-of-month month day-of-week), e.g. "
+                        + "'0 3 * * *' for a run at 03:00 every day. Empty: schedule.interval.ms.",
+                SCHEDULE_GROUP, ++order, Width.MEDIUM, "Cron");
 
         order = 0;
         def.define(AUDIT_TOPIC, Type.STRING, "lockstep-reconcile-audit", new ConfigDef.NonEmptyString(), Importance.MEDIUM,

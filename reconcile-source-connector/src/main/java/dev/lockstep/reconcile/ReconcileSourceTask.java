@@ -39,8 +39,7 @@ public class ReconcileSourceTask extends SourceTask {
     private ReconcileMetrics metrics;
     private Reconciler reconciler;
     private volatile Thread runThread;
-    private long interval;
-    private long initialDelay;
+    private Schedule schedule;
     private long startedAt;
     private final java.util.Set<ReconcileConfig.TableName> requested = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile String requestedBy;
@@ -58,8 +57,7 @@ public class ReconcileSourceTask extends SourceTask {
         String assigned = props.get(TASK_TABLES);
         tables = assigned == null ? config.tables()
                 : java.util.Arrays.stream(assigned.split(",")).filter(s -> !s.isBlank()).map(ReconcileConfig.TableName::parse).toList();
-        interval = config.getLong(ReconcileConfig.SCHEDULE_INTERVAL_MS);
-        initialDelay = config.getLong(ReconcileConfig.SCHEDULE_INITIAL_DELAY_MS);
+        schedule = Schedule.of(config);
         startedAt = System.currentTimeMillis();
         for (ReconcileConfig.TableName t : tables) {
             Map<String, Object> offset = context.offsetStorageReader().offset(Reconciler.partition(t));
@@ -74,7 +72,7 @@ public class ReconcileSourceTask extends SourceTask {
             gauges.verifiedThroughMs.set(e.getValue().verifiedThroughMs());
         }
         RunRequests.register(connectorName, this);
-        LOG.info("Reconciler {} task: tables {}, every {} ms; next runs {}", connectorName, tables, interval, nextRuns());
+        LOG.info("Reconciler {} task: tables {}; next runs {}", connectorName, tables, nextRuns());
     }
 
     private Map<String, String> nextRuns() {
@@ -84,7 +82,7 @@ public class ReconcileSourceTask extends SourceTask {
     }
 
     private long due(Reconciler.TableState s) {
-        return s.lastRunStartMs() == 0 ? startedAt + initialDelay : s.lastRunStartMs() + interval;
+        return schedule.nextRun(s.lastRunStartMs(), startedAt);
     }
 
     @Override

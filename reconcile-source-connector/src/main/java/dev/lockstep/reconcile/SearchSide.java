@@ -63,6 +63,9 @@ final class SearchSide implements AutoCloseable {
                 }
             }
         }
+        // A search sees what the last refresh made visible; one refresh per run makes the view current, so a change
+        // indexed just before the run is compared rather than left to the settle re-check or the next run.
+        call("POST", "/" + table.index + "/_refresh", null);
         JsonNode pit = call("POST", "/" + table.index + "/_search/point_in_time?keep_alive=10m", null);
         return new View(table.index, pit.path("pit_id").asText(), keyPath);
     }
