@@ -108,9 +108,11 @@ final class PostgresSide implements AutoCloseable {
         String bucketKey = table.keyKind == TableSpec.KeyKind.INTEGER ? "t." + ColumnCodec.quote(table.keyColumns.get(0).name()) + "::int8"
                 : table.orderedKey("t");
         String bucket = cuts.isEmpty() ? "0" : "width_bucket(" + bucketKey + ", ?::" + arrayType(table) + ")";
-        String sql = "SELECT " + bucket + " AS b, count(*), coalesce(sum(" + HashSql.hashHi("d.digest") + "), 0), coalesce(sum("
-                + HashSql.hashLo("d.digest") + "), 0)\n  FROM " + table.qualified() + " t CROSS JOIN LATERAL (SELECT " + digest
-                + " AS digest) d\n WHERE " + range(table, segment) + "\n GROUP BY 1";
+        // The digest is computed once per row in a subquery the planner cannot flatten (OFFSET 0); both halves
+        // read it as a column.
+        String sql = "SELECT d.b, count(*), coalesce(sum(" + HashSql.hashHi("d.digest") + "), 0), coalesce(sum("
+                + HashSql.hashLo("d.digest") + "), 0)\n  FROM (SELECT " + bucket + " AS b, " + digest + " AS digest\n          FROM "
+                + table.qualified() + " t WHERE " + range(table, segment) + " OFFSET 0) d\n GROUP BY 1";
         List<Observed.Checksum> out = new ArrayList<>();
         for (int i = 0; i <= cuts.size(); i++) {
             out.add(Observed.Checksum.EMPTY);
@@ -161,7 +163,7 @@ final class PostgresSide implements AutoCloseable {
     /** Every row of a (small) segment: id, hash halves, xmin; with the values too when {@code withValues}. */
     List<Observed.Row> rows(TableSpec table, StreamRecords records, Segment segment, boolean withValues) throws SQLException {
         snapshot();
-        String sql = rowQuery(table, withValues) + "\n WHERE " + range(table, segment) + "\n ORDER BY " + table.keyOrder("t");
+        String sql = rowQuery(table, withValues, "", range(table, segment));
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
             bindRange(ps, 1, segment);
             List<Observed.Row> rows = readRows(table, records, ps, withValues);
@@ -209,7 +211,7 @@ final class PostgresSide implements AutoCloseable {
             unnest.append(i > 0 ? ", " : "").append("k").append(i);
         }
         unnest.append(")");
-        String sql = rowQuery(table, true) + "\n  JOIN (" + unnest + ") ids ON " + match;
+        String sql = rowQuery(table, true, " JOIN (" + unnest + ") ids ON " + match, "true");
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
             for (int i = 0; i < keys; i++) {
                 Array array = connection.createArrayOf("text", columns.get(i).toArray());
@@ -223,15 +225,18 @@ final class PostgresSide implements AutoCloseable {
         return out;
     }
 
-    private String rowQuery(TableSpec table, boolean withValues) {
-        StringBuilder select = new StringBuilder("SELECT ").append(HashSql.hashHi("d.digest")).append(", ")
-                .append(HashSql.hashLo("d.digest")).append(", t.xmin::text::int8");
+    /** hash_hi, hash_lo, xmin and the columns to read, of the rows of {@code t}{@code join} that satisfy {@code where}. */
+    private String rowQuery(TableSpec table, boolean withValues, String join, String where) {
+        StringBuilder inner = new StringBuilder("SELECT ").append(HashSql.digest(table.hashColumns(), table.mapping, "t"))
+                .append(" AS digest, t.xmin::text::int8 AS row_xmin");
+        StringBuilder outer = new StringBuilder("SELECT ").append(HashSql.hashHi("d.digest")).append(", ")
+                .append(HashSql.hashLo("d.digest")).append(", d.row_xmin");
         List<ColumnCodec> read = withValues ? table.columns : table.keyColumns;
-        for (ColumnCodec c : read) {
-            select.append(",\n       ").append(c.select("t"));
+        for (int i = 0; i < read.size(); i++) {
+            inner.append(",\n       ").append(read.get(i).select("t")).append(" AS c").append(i);
+            outer.append(", d.c").append(i);
         }
-        return select + "\n  FROM " + table.qualified() + " t CROSS JOIN LATERAL (SELECT "
-                + HashSql.digest(table.hashColumns(), table.mapping, "t") + " AS digest) d";
+        return outer + "\n  FROM (" + inner + "\n          FROM " + table.qualified() + " t" + join + " WHERE " + where + " OFFSET 0) d";
     }
 
     private List<Observed.Row> readRows(TableSpec table, StreamRecords records, PreparedStatement ps, boolean withValues)

@@ -157,17 +157,6 @@ final class TableSpec {
         return keyKind == KeyKind.TEXT ? ref + " COLLATE \"C\"" : ref;
     }
 
-    /** Key columns for ORDER BY. */
-    String keyOrder(String alias) {
-        List<String> parts = new ArrayList<>();
-        for (int i = 0; i < keyColumns.size(); i++) {
-            String ref = alias + "." + ColumnCodec.quote(keyColumns.get(i).name());
-            String type = keyColumns.get(i).column().type();
-            parts.add(type.equals("text") || type.equals("varchar") || type.equals("bpchar") ? ref + " COLLATE \"C\"" : ref);
-        }
-        return String.join(", ", parts);
-    }
-
     @Override
     public String toString() {
         return name.toString();
