@@ -16,6 +16,12 @@ import java.util.TreeMap;
  * text and hash on the server, with built-in functions only (no extension). The expression depends on no
  * session setting (TimeZone, DateStyle, IntervalStyle, extra_float_digits, bytea_output): every value is
  * formatted explicitly. See docs/canonical-hash.md.
+ *
+ * <p>Run the queries with {@code SET jit = off}. The expression is large, and PostgreSQL's planner estimates
+ * it costly enough to JIT-compile it with LLVM (by default from 100,000 cost units, about 130,000 rows of a
+ * products-like table, with inlining and optimization from 500,000): that costs up to a second per query, and
+ * for a table with many columns (arrays above all) it took minutes and gigabytes, in a loop that does not even
+ * answer {@code pg_terminate_backend}. See docs/benchmarks.md.
  */
 public final class HashSql {
 
@@ -97,8 +103,9 @@ public final class HashSql {
 
     /**
      * The expression of the row's SHA-256 (bytea). Every reference to it computes it again: to use it twice
-     * (both halves), compute it once in a subquery that the planner cannot flatten, as {@link #selectHashes} and
-     * {@link #sumHashes} do, or take {@link #hash64} once and split it with {@link #hiOf} and {@link #loOf}.
+     * (both halves), compute it once in a subquery that the planner cannot flatten ({@code OFFSET 0}) and split
+     * the subquery's column with {@link #hashHiFromColumn} and {@link #hashLoFromColumn}, as
+     * {@link #selectHashes} and {@link #sumHashes} do.
      */
     public static String digest(List<Column> columns, FieldMapping mapping, String alias) {
         return "sha256(convert_to(" + canonicalText(columns, mapping, alias) + ", 'UTF8'))";
@@ -116,21 +123,29 @@ public final class HashSql {
 
     /**
      * The content hash (the digest's first 8 bytes, big-endian) as a signed bigint: {@code hash_hi * 2^32 +
-     * hash_lo} in two's complement. The digest is referenced once; {@link #hiOf} and {@link #loOf} split the
-     * result into the two unsigned halves with integer arithmetic only.
+     * hash_lo} in two's complement. The digest is referenced once.
      */
     public static String hash64(String digest) {
         return "('x' || encode(substr(" + digest + ", 1, 8), 'hex'))::bit(64)::bigint";
     }
 
-    /** {@code hash_hi} (unsigned 32-bit, as bigint) of a {@link #hash64} expression, usually a column reference. */
-    public static String hiOf(String hash64) {
-        return "((" + hash64 + " >> 32) & 4294967295)";
+    /**
+     * {@code hash_hi} from a digest <em>column</em> (a subquery's output, for instance), with integer arithmetic
+     * on its bytes: cheaper than {@link #hashHi}, but it reads the column four times, so never pass it the digest
+     * expression itself (that would compute the digest four times).
+     */
+    public static String hashHiFromColumn(String digestColumn) {
+        return bytesToBigint(digestColumn, 0);
     }
 
-    /** {@code hash_lo} (unsigned 32-bit, as bigint) of a {@link #hash64} expression, usually a column reference. */
-    public static String loOf(String hash64) {
-        return "(" + hash64 + " & 4294967295)";
+    /** {@code hash_lo} from a digest column; see {@link #hashHiFromColumn}. */
+    public static String hashLoFromColumn(String digestColumn) {
+        return bytesToBigint(digestColumn, 4);
+    }
+
+    private static String bytesToBigint(String d, int from) {
+        return "(get_byte(" + d + ", " + from + ") * 16777216::bigint + get_byte(" + d + ", " + (from + 1) + ") * 65536 + get_byte(" + d + ", "
+                + (from + 2) + ") * 256 + get_byte(" + d + ", " + (from + 3) + "))";
     }
 
     /**
@@ -144,8 +159,8 @@ public final class HashSql {
             inner.append("t.").append(identifier(key)).append(", ");
             outer.append("d.").append(identifier(key)).append(", ");
         }
-        return "SELECT " + outer + hiOf("d." + HASH64_COLUMN) + " AS hash_hi, " + loOf("d." + HASH64_COLUMN) + " AS hash_lo\n"
-                + "  FROM (SELECT " + inner + hash64(digest(columns, mapping, "t")) + " AS " + HASH64_COLUMN + "\n"
+        return "SELECT " + outer + hashHiFromColumn("d." + DIGEST_COLUMN) + " AS hash_hi, " + hashLoFromColumn("d." + DIGEST_COLUMN) + " AS hash_lo\n"
+                + "  FROM (SELECT " + inner + digest(columns, mapping, "t") + " AS " + DIGEST_COLUMN + "\n"
                 + "          FROM " + identifier(schema) + "." + identifier(table) + " t OFFSET 0) d";
     }
 
@@ -156,15 +171,15 @@ public final class HashSql {
      * {@code ?} parameters, e.g. {@code t."id" >= ? AND t."id" < ?}), or null for the whole table.
      */
     public static String sumHashes(String schema, String table, List<Column> columns, FieldMapping mapping, String where) {
-        return "SELECT count(*) AS rows, sum(" + hiOf("d." + HASH64_COLUMN) + ") AS sum_hi, sum(" + loOf("d." + HASH64_COLUMN)
+        return "SELECT count(*) AS rows, sum(" + hashHiFromColumn("d." + DIGEST_COLUMN) + ") AS sum_hi, sum(" + hashLoFromColumn("d." + DIGEST_COLUMN)
                 + ") AS sum_lo\n"
-                + "  FROM (SELECT " + hash64(digest(columns, mapping, "t")) + " AS " + HASH64_COLUMN + "\n"
+                + "  FROM (SELECT " + digest(columns, mapping, "t") + " AS " + DIGEST_COLUMN + "\n"
                 + "          FROM " + identifier(schema) + "." + identifier(table) + " t"
                 + (where == null || where.isBlank() ? "" : " WHERE " + where) + " OFFSET 0) d";
     }
 
-    /** The column of the inner subquery of {@link #selectHashes} and {@link #sumHashes} that holds {@link #hash64}. */
-    static final String HASH64_COLUMN = "lockstep_hash64";
+    /** The column of the inner subquery of {@link #selectHashes} and {@link #sumHashes} that holds the digest. */
+    static final String DIGEST_COLUMN = "lockstep_digest";
 
     /**
      * Arrays of up to this many elements (one-dimensional, lower bound 1) of the {@link #INLINE_ARRAY_TYPES} are

@@ -47,8 +47,8 @@ class HashSqlTest {
         assertThat(count(HashSql.hash64("DIGEST"), "DIGEST")).isEqualTo(1);
         assertThat(HashSql.hashHi("d")).isEqualTo("('x' || encode(substr(d, 1, 4), 'hex'))::bit(32)::bigint");
         assertThat(HashSql.hashLo("d")).isEqualTo("('x' || encode(substr(d, 5, 4), 'hex'))::bit(32)::bigint");
-        assertThat(HashSql.hiOf("h")).isEqualTo("((h >> 32) & 4294967295)");
-        assertThat(HashSql.loOf("h")).isEqualTo("(h & 4294967295)");
+        assertThat(HashSql.hashHiFromColumn("d.c")).isEqualTo("(get_byte(d.c, 0) * 16777216::bigint + get_byte(d.c, 1) * 65536 + get_byte(d.c, 2) * 256 + get_byte(d.c, 3))");
+        assertThat(HashSql.hashLoFromColumn("d.c")).contains("get_byte(d.c, 4) * 16777216::bigint").contains("get_byte(d.c, 7))");
     }
 
     @Test
@@ -56,7 +56,8 @@ class HashSqlTest {
         String digest = HashSql.digest(PRODUCTS, FieldMapping.ALL, "t");
         String select = HashSql.selectHashes("public", "products", PRODUCTS, FieldMapping.ALL, List.of("id"));
         assertThat(count(select, digest)).isEqualTo(1);
-        assertThat(select).contains("OFFSET 0) d").startsWith("SELECT d.\"id\", ").contains(" AS hash_hi, ").contains(" AS hash_lo");
+        assertThat(select).contains("OFFSET 0) d").startsWith("SELECT d.\"id\", ").contains(" AS hash_hi, ").contains(" AS hash_lo")
+                .contains(HashSql.hashHiFromColumn("d.lockstep_digest"));
         String sums = HashSql.sumHashes("public", "products", PRODUCTS, FieldMapping.ALL, "t.\"id\" >= ? AND t.\"id\" < ?");
         assertThat(count(sums, digest)).isEqualTo(1);
         assertThat(sums).startsWith("SELECT count(*) AS rows, sum(").contains(" WHERE t.\"id\" >= ? AND t.\"id\" < ? OFFSET 0) d");
