@@ -77,7 +77,7 @@ public final class HashSql {
     /**
      * The expression of a row's canonical text; {@code alias} qualifies the columns (the table's alias).
      *
-     * <p>The expression is written for speed (docs/benchmarks.md, "Where the SQL time goes"): each field's name
+     * <p>The expression is written for speed (docs/benchmarks.md, "Where the SQL time went"): each field's name
      * is folded into the literal of its value's first part, values with a fixed-length canonical text (boolean,
      * real, double, uuid, and dates, times and timestamps within years 1 to 9999) carry their length as a
      * literal instead of formatting the value twice, {@code char(n)} is read through its output function instead
