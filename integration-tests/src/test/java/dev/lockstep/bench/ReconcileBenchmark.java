@@ -137,9 +137,9 @@ public final class ReconcileBenchmark {
     private static void print(String what, JsonNode run, int rows) {
         JsonNode t = run.path("table");
         System.out.printf("%s: run %s took %.2f s for %,d rows (%,.0f rows/s): score %s, %s segments compared, %s rows diffed, mismatches %s, "
-                        + "repairs %s%n", what, run.path("run_id").asText(), run.path("duration_ms").asLong() / 1000.0, rows,
+                        + "repairs %s; comparison %s ms%n", what, run.path("run_id").asText(), run.path("duration_ms").asLong() / 1000.0, rows,
                 rows / Math.max(0.001, run.path("duration_ms").asLong() / 1000.0), t.path("consistency_score"), t.path("segments_compared"),
-                t.path("rows_diffed"), counts(t), t.path("repairs"));
+                t.path("rows_diffed"), counts(t), t.path("repairs"), t.path("compare_ms"));
     }
 
     private static String counts(JsonNode t) {
@@ -192,8 +192,9 @@ public final class ReconcileBenchmark {
                 + "\"long\"}, \"hash_lo\": {\"type\": \"long\"}, \"version\": {\"type\": \"long\"}, \"txid\": {\"type\": \"long\"}}}}}}";
         Http.put(stack.openSearchUrl() + "/" + index, mappings);
         List<HashSql.Column> columns = HashSql.columns(pg, SCHEMA, shape);
-        String sql = "SELECT " + key + ", to_jsonb(t)::text, " + HashSql.hashHi("d.digest") + ", " + HashSql.hashLo("d.digest") + " FROM "
-                + SCHEMA + "." + shape + " t CROSS JOIN LATERAL (SELECT " + HashSql.digest(columns, FieldMapping.ALL, "t") + " AS digest) d";
+        String sql = "SELECT d." + key + ", d.doc, " + HashSql.hashHiFromColumn("d.digest") + ", " + HashSql.hashLoFromColumn("d.digest")
+                + " FROM (SELECT t." + key + ", to_jsonb(t)::text AS doc, " + HashSql.digest(columns, FieldMapping.ALL, "t") + " AS digest FROM "
+                + SCHEMA + "." + shape + " t OFFSET 0) d";
         pg.setAutoCommit(false);
         try (PreparedStatement ps = pg.prepareStatement(sql)) {
             ps.setFetchSize(10_000);
@@ -236,26 +237,35 @@ public final class ReconcileBenchmark {
         bulk.setLength(0);
     }
 
-    /** Deletes, edits (content and hash) and adds documents: {@code count} in all. */
+    /** Deletes, edits (content and hash) and adds documents, {@code count} operations in all; prints what took. */
     private static void drift(LocalStack stack, String index, int rows, int count) {
-        Random random = new Random(7);
+        Random random = new Random(System.nanoTime());
+        java.util.Set<String> touched = new java.util.HashSet<>();
+        int[] done = new int[3];
         for (int i = 0; i < count; i++) {
             String id = String.valueOf(1 + random.nextInt(rows));
-            switch (i % 3) {
-                case 0 -> Http.delete(stack.openSearchUrl() + "/" + index + "/_doc/" + id);
+            if (i % 3 != 2 && !touched.add(id)) {
+                i--;
+                continue; // one operation per document, so every one is a difference of its own
+            }
+            int status = switch (i % 3) {
+                case 0 -> Http.delete(stack.openSearchUrl() + "/" + index + "/_doc/" + id).status();
                 case 1 -> Http.post(stack.openSearchUrl() + "/" + index + "/_update/" + id,
-                        Map.of("doc", Map.of("lockstep", Map.of("hash_hi", 1, "hash", "corrupted"))));
-                default -> Http.put(stack.openSearchUrl() + "/" + index + "/_doc/" + (rows + 1 + i), Map.of("extra", true));
+                        Map.of("doc", Map.of("lockstep", Map.of("hash_hi", 1, "hash", "corrupted")))).status();
+                default -> Http.put(stack.openSearchUrl() + "/" + index + "/_doc/extra-" + System.nanoTime(), Map.of("extra", true)).status();
+            };
+            if (status / 100 == 2) {
+                done[i % 3]++;
             }
         }
         Http.post(stack.openSearchUrl() + "/" + index + "/_refresh", null);
+        System.out.printf("drifted %d documents: %d deleted, %d edited, %d added%n", done[0] + done[1] + done[2], done[0], done[1], done[2]);
     }
 
     /** Streams (id, hash) from both sides in key order and merges: what a tool without server-side checksums does. */
     private static long[] baseline(LocalStack stack, Connection pg, String shape, String key, String index) throws Exception {
         List<HashSql.Column> columns = HashSql.columns(pg, SCHEMA, shape);
-        String sql = "SELECT " + key + ", " + HashSql.hashHi("d.digest") + ", " + HashSql.hashLo("d.digest") + " FROM " + SCHEMA + "." + shape
-                + " t CROSS JOIN LATERAL (SELECT " + HashSql.digest(columns, FieldMapping.ALL, "t") + " AS digest) d ORDER BY " + key;
+        String sql = HashSql.selectHashes(SCHEMA, shape, columns, FieldMapping.ALL, List.of(key)) + " ORDER BY 1";
         Map<Long, Long> pgHashes = new HashMap<>();
         long rowCount = 0;
         pg.setAutoCommit(false);

@@ -38,6 +38,9 @@ final class PostgresSide implements AutoCloseable {
         this.connection = DriverManager.getConnection(config.getString(ReconcileConfig.DATABASE_URL), props);
         try (Statement s = connection.createStatement()) {
             s.execute("SET statement_timeout = " + config.getInt(ReconcileConfig.STATEMENT_TIMEOUT_MS));
+            // The hash expression is long: JIT compiling it costs about a second per query, and minutes for wide
+            // tables with many arrays (docs/benchmarks.md). Any role may turn it off for its session.
+            s.execute("SET jit = off");
         }
         connection.setAutoCommit(false);
         connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
@@ -110,8 +113,8 @@ final class PostgresSide implements AutoCloseable {
         String bucket = cuts.isEmpty() ? "0" : "width_bucket(" + bucketKey + ", ?::" + arrayType(table) + ")";
         // The digest is computed once per row in a subquery the planner cannot flatten (OFFSET 0); both halves
         // read it as a column.
-        String sql = "SELECT d.b, count(*), coalesce(sum(" + HashSql.hashHi("d.digest") + "), 0), coalesce(sum("
-                + HashSql.hashLo("d.digest") + "), 0)\n  FROM (SELECT " + bucket + " AS b, " + digest + " AS digest\n          FROM "
+        String sql = "SELECT d.b, count(*), coalesce(sum(" + HashSql.hashHiFromColumn("d.digest") + "), 0), coalesce(sum("
+                + HashSql.hashLoFromColumn("d.digest") + "), 0)\n  FROM (SELECT " + bucket + " AS b, " + digest + " AS digest\n          FROM "
                 + table.qualified() + " t WHERE " + range(table, segment) + " OFFSET 0) d\n GROUP BY 1";
         List<Observed.Checksum> out = new ArrayList<>();
         for (int i = 0; i <= cuts.size(); i++) {
@@ -229,8 +232,8 @@ final class PostgresSide implements AutoCloseable {
     private String rowQuery(TableSpec table, boolean withValues, String join, String where) {
         StringBuilder inner = new StringBuilder("SELECT ").append(HashSql.digest(table.hashColumns(), table.mapping, "t"))
                 .append(" AS digest, t.xmin::text::int8 AS row_xmin");
-        StringBuilder outer = new StringBuilder("SELECT ").append(HashSql.hashHi("d.digest")).append(", ")
-                .append(HashSql.hashLo("d.digest")).append(", d.row_xmin");
+        StringBuilder outer = new StringBuilder("SELECT ").append(HashSql.hashHiFromColumn("d.digest")).append(", ")
+                .append(HashSql.hashLoFromColumn("d.digest")).append(", d.row_xmin");
         List<ColumnCodec> read = withValues ? table.columns : table.keyColumns;
         for (int i = 0; i < read.size(); i++) {
             inner.append(",\n       ").append(read.get(i).select("t")).append(" AS c").append(i);

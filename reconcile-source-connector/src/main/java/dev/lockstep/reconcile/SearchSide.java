@@ -83,7 +83,7 @@ final class SearchSide implements AutoCloseable {
         }
     }
 
-    /** Count and hash sums of each segment, in one request. */
+    /** Count and hash sums of each segment, in one request; the segments are contiguous, in key order. */
     List<Observed.Checksum> checksums(View view, List<Segment> segments) throws IOException {
         List<Observed.Checksum> out = new ArrayList<>();
         if (view == null) {
@@ -91,6 +91,9 @@ final class SearchSide implements AutoCloseable {
             return out;
         }
         ObjectNode body = search(view, 0);
+        // The filters aggregation visits every document the query matches: the query narrows it to the segments'
+        // span (they are contiguous), or a small segment would cost a pass over the whole index.
+        body.set("query", range(view, new Segment(segments.get(0).lo(), segments.get(segments.size() - 1).hi())));
         ObjectNode filters = body.putObject("aggs").putObject("s").putObject("filters").putObject("filters");
         for (int i = 0; i < segments.size(); i++) {
             filters.set(String.valueOf(i), range(view, segments.get(i)));
@@ -107,14 +110,22 @@ final class SearchSide implements AutoCloseable {
         return out;
     }
 
-    /** The documents of a (small) segment, with their _source when {@code withSource}, else the lineage only. */
-    List<Observed.Doc> docs(View view, Segment segment, boolean withSource) throws IOException {
-        if (view == null) {
+    /**
+     * The {@code count} documents of a (small) segment, with their _source when {@code withSource}, else the lineage
+     * only (their field names are then unknown: the settle re-check reads whole documents).
+     */
+    List<Observed.Doc> docs(View view, Segment segment, long count, boolean withSource) throws IOException {
+        if (view == null || count == 0) {
             return List.of();
         }
-        ObjectNode body = search(view, MAX_LEAF_DOCS);
+        // Sized to the segment's count (the point-in-time does not change): a larger size costs the node a larger
+        // priority queue per search. Without whole documents, only the lineage travels.
+        ObjectNode body = search(view, (int) Math.min(MAX_LEAF_DOCS, count));
         body.set("query", range(view, segment));
         body.put("version", true);
+        if (!withSource) {
+            body.putArray("_source").add(lineage + ".hash_hi").add(lineage + ".hash_lo").add(lineage + ".version").add(lineage + ".txid");
+        }
         JsonNode hits = call("POST", "/_search", body).path("hits").path("hits");
         List<Observed.Doc> docs = new ArrayList<>();
         for (JsonNode hit : hits) {

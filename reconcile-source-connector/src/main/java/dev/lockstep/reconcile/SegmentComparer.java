@@ -5,7 +5,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -31,6 +30,10 @@ final class SegmentComparer {
         final AtomicLong segmentsCompared = new AtomicLong();
         final AtomicLong leafRows = new AtomicLong();
         final AtomicLong candidatesDropped = new AtomicLong();
+        /** Time spent waiting for each server, summed over the connections (it can exceed the wall-clock time). */
+        final AtomicLong postgresNanos = new AtomicLong();
+        final AtomicLong openSearchNanos = new AtomicLong();
+        volatile long wallNanos;
         final Map<String, Candidate> candidates = new LinkedHashMap<>();
         volatile long firstSnapshotAt;
 
@@ -53,7 +56,7 @@ final class SegmentComparer {
     private final boolean deep;
     private final double deepSample;
     private final String lineageField;
-    private final Random random = new Random();
+    private Result result;
 
     SegmentComparer(TableSpec table, StreamRecords records, SearchSide search, SearchSide.View view, ReconcileConfig config) {
         this.table = table;
@@ -71,26 +74,37 @@ final class SegmentComparer {
 
     /** Compares the whole table, on the given connections (one worker thread each). */
     Result compare(List<PostgresSide> connections) throws Exception {
+        long started = System.nanoTime();
         Result result = new Result();
+        this.result = result;
         PostgresSide first = connections.get(0);
         PostgresSide.Extent extent = first.extent(table);
         List<Segment> top = topLevel(first, extent);
+        // The documents' side of every top-level segment in one request, while the rows' side is being hashed.
+        java.util.concurrent.CompletableFuture<List<Observed.Checksum>> topDocs = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return timed(result.openSearchNanos, () -> search.checksums(view, top));
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
         ConcurrentLinkedQueue<Segment> queue = new ConcurrentLinkedQueue<>(top);
         List<Thread> workers = new ArrayList<>();
         List<Exception> failures = java.util.Collections.synchronizedList(new ArrayList<>());
         for (PostgresSide pg : connections) {
             Thread t = new Thread(() -> {
                 try {
-                    for (Segment s; (s = queue.poll()) != null;) {
-                        boolean deepHere = deep && random.nextDouble() * 100 < deepSample;
-                        List<Observed.Checksum> p = pg.checksums(table, s, List.of());
-                        List<Observed.Checksum> o = search.checksums(view, List.of(s));
+                    for (Segment next; (next = queue.poll()) != null;) {
+                        Segment s = next;
+                        boolean deepHere = deep && java.util.concurrent.ThreadLocalRandom.current().nextDouble() * 100 < deepSample;
+                        List<Observed.Checksum> p = timed(result.postgresNanos, () -> pg.checksums(table, s, List.of()));
+                        Observed.Checksum o = topDocs.join().get(top.indexOf(s));
                         result.sourceRows.addAndGet(p.get(0).count());
-                        result.destinationDocs.addAndGet(o.get(0).count());
-                        compare(pg, s, p.get(0), o.get(0), deepHere, result, extent);
+                        result.destinationDocs.addAndGet(o.count());
+                        compare(pg, s, p.get(0), o, deepHere, result, extent);
                     }
                 } catch (Exception e) {
-                    failures.add(e);
+                    failures.add(e instanceof java.util.concurrent.CompletionException c && c.getCause() instanceof Exception cause ? cause : e);
                     queue.clear();
                 }
             }, "lockstep-reconcile-" + table);
@@ -103,6 +117,7 @@ final class SegmentComparer {
         if (!failures.isEmpty()) {
             throw failures.get(0);
         }
+        result.wallNanos = System.nanoTime() - started;
         result.firstSnapshotAt = connections.stream().mapToLong(PostgresSide::firstSnapshotAt).filter(t -> t > 0).min().orElse(0);
         // Documents whose key field is missing lie in no key range: they have no row.
         for (Observed.Doc doc : search.docsWithoutKey(view, threshold)) {
@@ -132,20 +147,20 @@ final class SegmentComparer {
         }
         long size = Math.max(p.count(), o.count());
         if (size <= threshold) {
-            diff(pg, segment, deepHere, result);
+            diff(pg, segment, o.count(), deepHere, result);
             return;
         }
         List<Segment> children = split(pg, segment, p.count(), extent);
         if (children.size() < 2) {
-            diff(pg, segment, deepHere, result);
+            diff(pg, segment, o.count(), deepHere, result);
             return;
         }
         List<Object> cuts = new ArrayList<>();
         for (int i = 1; i < children.size(); i++) {
             cuts.add(children.get(i).lo());
         }
-        List<Observed.Checksum> ps = pg.checksums(table, segment, cuts);
-        List<Observed.Checksum> os = search.checksums(view, children);
+        List<Observed.Checksum> ps = timed(result.postgresNanos, () -> pg.checksums(table, segment, cuts));
+        List<Observed.Checksum> os = timed(result.openSearchNanos, () -> search.checksums(view, children));
         for (int i = 0; i < children.size(); i++) {
             compare(pg, children.get(i), ps.get(i), os.get(i), deepHere, result, extent);
         }
@@ -167,11 +182,24 @@ final class SegmentComparer {
         return segment.splitAt(pg.cuts(table, segment, rows, factor));
     }
 
+    private interface Call<T> {
+        T call() throws Exception;
+    }
+
+    private static <T> T timed(AtomicLong nanos, Call<T> call) throws Exception {
+        long start = System.nanoTime();
+        try {
+            return call.call();
+        } finally {
+            nanos.addAndGet(System.nanoTime() - start);
+        }
+    }
+
     /** Diffs a small segment id by id. */
-    private void diff(PostgresSide pg, Segment segment, boolean deepHere, Result result) throws Exception {
-        List<Observed.Row> rows = pg.rows(table, records, segment, deepHere);
+    private void diff(PostgresSide pg, Segment segment, long documents, boolean deepHere, Result result) throws Exception {
+        List<Observed.Row> rows = timed(result.postgresNanos, () -> pg.rows(table, records, segment, deepHere));
         Map<String, Observed.Doc> docs = new HashMap<>();
-        for (Observed.Doc d : search.docs(view, segment, deepHere)) {
+        for (Observed.Doc d : timed(result.openSearchNanos, () -> search.docs(view, segment, documents, deepHere))) {
             docs.put(d.id(), d);
         }
         result.leafRows.addAndGet(rows.size());

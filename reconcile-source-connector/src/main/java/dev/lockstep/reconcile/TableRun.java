@@ -237,6 +237,8 @@ final class TableRun {
                 .put("segments_compared", compared.segmentsCompared.get()).put("rows_diffed", compared.leafRows.get())
                 .put("candidates", compared.candidates.size() + compared.candidatesDropped.get()).put("unsettled", unsettled)
                 .put("over_candidate_cap", compared.candidatesDropped.get());
+        t.putObject("compare_ms").put("wall", compared.wallNanos / 1_000_000).put("postgresql", compared.postgresNanos.get() / 1_000_000)
+                .put("opensearch", compared.openSearchNanos.get() / 1_000_000);
         ObjectNode classes = t.putObject("mismatches");
         for (DriftClass c : DriftClass.values()) {
             List<Mismatch> list = confirmed.get(c);
