@@ -100,7 +100,9 @@ class ReconcileOperationsIT {
                 String pid = Files.readString(stack.stackDir().resolve("pids/connect.pid")).trim();
                 assertThat(new ProcessBuilder("kill", "-9", pid).start().waitFor()).isZero();
                 assertThat(stack.run("up")).isZero();
-                p.connectors.awaitRunning(name);
+                // The status topic may still say RUNNING from before the kill: wait for the new task itself.
+                Awaitility.await("the restarted task").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                        .until(() -> Http.get(stack.connectUrl() + "/lockstep/reconcile").body().path(name).size() == 1);
                 // The restarted task reads the last run from the offsets: the next run is an hour away.
                 JsonNode state = Http.get(stack.connectUrl() + "/lockstep/reconcile").body().path(name).get(0).path("tables")
                         .path(p.name + ".products");
