@@ -100,8 +100,9 @@ class ReconcileOperationsIT {
                 String pid = Files.readString(stack.stackDir().resolve("pids/connect.pid")).trim();
                 assertThat(new ProcessBuilder("kill", "-9", pid).start().waitFor()).isZero();
                 assertThat(stack.run("up")).isZero();
-                // The status topic may still say RUNNING from before the kill: wait for the new task itself.
-                Awaitility.await("the restarted task").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                // The status topic may still say RUNNING from before the kill: wait for the new task itself (a worker that
+                // left without a goodbye may keep its tasks for scheduled.rebalance.max.delay.ms, 5 minutes).
+                Awaitility.await("the restarted task").atMost(Duration.ofSeconds(330)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                         .until(() -> Http.get(stack.connectUrl() + "/lockstep/reconcile").body().path(name).size() == 1);
                 // The restarted task reads the last run from the offsets: the next run is an hour away.
                 JsonNode state = Http.get(stack.connectUrl() + "/lockstep/reconcile").body().path(name).get(0).path("tables")
