@@ -57,14 +57,12 @@ final class Reconciler {
     private final String connectorName;
     private final SearchSide search;
     private final ReconcileMetrics metrics;
-    private final Throttle throttle;
 
     Reconciler(ReconcileConfig config, String connectorName, SearchSide search, ReconcileMetrics metrics) {
         this.config = config;
         this.connectorName = connectorName;
         this.search = search;
         this.metrics = metrics;
-        this.throttle = new Throttle(config.getLong(ReconcileConfig.MAX_ROWS_PER_SECOND));
     }
 
     /**
@@ -82,6 +80,8 @@ final class Reconciler {
         List<PostgresSide> connections = new ArrayList<>();
         SearchSide.View view = null;
         try {
+            // One rate budget per table and run, shared by its connections (an idle task saves up no allowance).
+            Throttle throttle = new Throttle(config.getLong(ReconcileConfig.MAX_ROWS_PER_SECOND));
             int n = config.getInt(ReconcileConfig.DATABASE_MAX_CONNECTIONS);
             for (int i = 0; i < n; i++) {
                 connections.add(new PostgresSide(config, throttle));
