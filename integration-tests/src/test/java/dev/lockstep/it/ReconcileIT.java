@@ -148,7 +148,8 @@ class ReconcileIT {
             }
             try {
                 Thread.sleep(3_000);
-                p.connectors.create(p.name + "-reconciler", reconciler(p, Map.of("segment.rows", "500", "bisect.threshold", "100", "compare.mode", "hash")));
+                p.connectors.create(p.name + "-reconciler", reconciler(p, Map.of("segment.rows", "500", "bisect.threshold", "100", "compare.mode", "hash",
+                        "settle.ms", "3000")));
                 Map<String, JsonNode> reports = awaitReports(stack, p, 2);
                 JsonNode t = reports.get(p.name + ".products").path("table");
                 assertThat(t.path("error").isMissingNode()).as(t.toString()).isTrue();
