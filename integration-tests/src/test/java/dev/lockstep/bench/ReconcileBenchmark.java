@@ -59,8 +59,9 @@ public final class ReconcileBenchmark {
             LatencyBenchmark.HeapSampler heap = LatencyBenchmark.HeapSampler.start(connectPid);
             Map<String, String> config = new HashMap<>(connectors.fromFile("lockstep-reconciler"));
             config.put("tables", SCHEMA + "." + shape);
-            config.put("topic.prefix", SCHEMA);
-            config.put("index.name.pattern", "${topic}");
+            // A topic of its own per run: a new sink would otherwise replay earlier runs' repairs into this index.
+            config.put("topic.prefix", reconciler);
+            config.put("index.name.pattern", index);
             config.put("compare.mode", "hash");
             config.put("audit.topic", "rbench-audit");
             config.put("audit.index", "rbench-audit");
@@ -84,8 +85,8 @@ public final class ReconcileBenchmark {
 
             // 100 drifted documents, found, repaired through Kafka and validated.
             Map<String, String> sinkConfig = connectors.fromFile("lockstep-opensearch-sink");
-            sinkConfig.put("topics", SCHEMA + "." + SCHEMA + "." + shape);
-            sinkConfig.put("index.name.pattern", "${topic}");
+            sinkConfig.put("topics", reconciler + "." + SCHEMA + "." + shape);
+            sinkConfig.put("index.name.pattern", index);
             sinkConfig.put("errors.deadletterqueue.topic.name", "rbench-dlq");
             connectors.create(sink, sinkConfig);
             connectors.awaitRunning(sink);
