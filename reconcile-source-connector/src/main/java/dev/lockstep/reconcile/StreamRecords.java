@@ -83,10 +83,6 @@ final class StreamRecords {
                 : List.of(fields.toString().split("\\s*,\\s*")));
     }
 
-    Schema rowSchema() {
-        return rowSchema;
-    }
-
     /** A row's values (one per {@link TableSpec#columns}, as {@link ColumnCodec#read} gives them) as a Struct. */
     Struct row(List<Object> values) {
         Struct row = new Struct(rowSchema);
