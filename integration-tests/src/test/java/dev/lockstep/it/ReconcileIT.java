@@ -101,7 +101,7 @@ class ReconcileIT {
 
                 // Metrics, in the worker's /metrics next to the sink's.
                 String metrics = Http.getAny(stack.connectUrl() + "/metrics").text();
-                String tags = "connector=\"" + p.name + "-reconciler\",table=\"" + p.name + ".products\"";
+                String tags = "connector=\"" + p.name + "-reconciler\",key_range=\"all\",table=\"" + p.name + ".products\"";
                 assertThat(metrics).contains("lockstep_reconcile_consistency_score{" + tags + "} 99.9")
                         .contains("lockstep_reconcile_mismatches{class=\"stale\"," + tags + "} 1.0")
                         .contains("lockstep_reconcile_source_rows{" + tags + "} 3000.0")
@@ -340,6 +340,140 @@ class ReconcileIT {
                 Http.delete(stack.openSearchUrl() + "/" + p.name + "-audit");
             }
         }
+    }
+
+    /**
+     * A scheduled run reuses the PostgreSQL checksums of segments whose rows did not change since the task's previous
+     * run, and hashes again exactly the segments that did; drift in a reused segment is still found (the OpenSearch
+     * side is computed afresh), and a column change invalidates every reused checksum.
+     */
+    @Test
+    void laterRunsReuseTheChecksumsOfUnchangedSegmentsAndStillFindEveryDifference(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "rr")) {
+            createAndFill(p, 3_000);
+            p.start(Map.of(), "products");
+            String products = index(p, "products");
+            awaitCount(stack, products, 3_000);
+            p.sql("ANALYZE ${schema}.products");
+            String name = p.name + "-reconciler";
+            Map<String, String> config = reconciler(p, Map.of("tables", p.name + ".products", "segment.rows", "500", "compare.mode", "hash",
+                    "repair.mode", "report-only", "schedule.interval.ms", "3600000"));
+            p.connectors.create(name, config);
+            try {
+                JsonNode first = awaitReports(stack, p, 1).get(p.name + ".products").path("table");
+                long segments = first.path("segments_compared").asLong();
+                assertThat(first.path("segments_reused").asLong()).as(first.toString()).isZero();
+                assertThat(first.path("matched").asLong()).isEqualTo(3_000);
+                String run1 = awaitRun(stack, name, null);
+
+                // Drift in OpenSearch only (a document deleted) and a row changed while the sink is paused.
+                assertThat(Http.put(stack.connectUrl() + "/connectors/" + p.name + "-sink/pause", null).status()).isEqualTo(202);
+                Thread.sleep(2_000);
+                p.sql("UPDATE ${schema}.products SET name = 'changed 2500' WHERE id = 2500");
+                assertThat(Http.delete(stack.openSearchUrl() + "/" + products + "/_doc/100").status()).isEqualTo(200);
+                Http.post(stack.openSearchUrl() + "/" + products + "/_refresh", null);
+                JsonNode second = runNow(stack, name, p, run1);
+                assertThat(ids(second, "missing")).containsExactly("100");
+                assertThat(second.path("mismatches").path("different").path("count").asInt()
+                        + second.path("mismatches").path("stale").path("count").asInt()).as(second.toString()).isEqualTo(1);
+                // Every top-level segment but the changed row's reused its checksum.
+                long topLevel = second.path("segments_reused").asLong();
+                assertThat(topLevel).as(second.toString()).isPositive();
+                String run2 = second.path("run_id").asText();
+
+                // A column added: the canonical text of every row changes, and no checksum is reused.
+                p.sql("ALTER TABLE ${schema}.products ADD COLUMN note text NOT NULL DEFAULT 'new'");
+                JsonNode third = runNow(stack, name, p, run2);
+                assertThat(third.path("segments_reused").asLong()).as(third.toString()).isZero();
+                assertThat(third.path("matched").asLong()).isZero();
+                assertThat(ids(third, "missing")).containsExactly("100");
+                assertThat(third.path("mismatches").path("schema").path("count").asInt()).isBetween(2_998, 2_999);
+                assertThat(segments).isPositive();
+            } finally {
+                Http.put(stack.connectUrl() + "/connectors/" + p.name + "-sink/resume", null);
+                p.connectors.deleteQuietly(name);
+                Http.delete(stack.openSearchUrl() + "/" + p.name + "-audit");
+            }
+        }
+    }
+
+    /**
+     * With more tasks than tables, a large table is cut into key ranges, one task each: together they report every
+     * row and document exactly once, drift in any range included, and documents beyond every key or without one.
+     */
+    @Test
+    void aLargeTableIsCutIntoKeyRangesOverTheTasks(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "kr")) {
+            createAndFill(p, 3_000);
+            p.start(Map.of(), "products", "order_lines");
+            String products = index(p, "products");
+            awaitCount(stack, products, 3_000);
+            awaitCount(stack, index(p, "order_lines"), 30);
+            p.sql("ANALYZE ${schema}.products"); // the planner's row estimate decides the cut
+            assertThat(Http.delete(stack.openSearchUrl() + "/" + products + "/_doc/10").status()).isEqualTo(200);
+            assertThat(Http.delete(stack.openSearchUrl() + "/" + products + "/_doc/2990").status()).isEqualTo(200);
+            assertThat(Http.put(stack.openSearchUrl() + "/" + products + "/_doc/999999", Map.of("id", 999_999, "name", "ghost")).status())
+                    .isEqualTo(201);
+            assertThat(Http.put(stack.openSearchUrl() + "/" + products + "/_doc/keyless", Map.of("name", "no id field")).status())
+                    .isEqualTo(201);
+            Http.post(stack.openSearchUrl() + "/" + products + "/_refresh", null);
+
+            String name = p.name + "-reconciler";
+            p.connectors.create(name, reconciler(p, Map.of("tasks.max", "3", "segment.rows", "500", "compare.mode", "hash",
+                    "repair.mode", "report-only", "schedule.interval.ms", "3600000")));
+            try {
+                Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> Http.get(stack.connectUrl() + "/connectors/" + name + "/status")
+                        .body().path("tasks").size() == 3);
+                List<JsonNode> shares = new ArrayList<>();
+                Awaitility.await("3 reports").atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                    shares.clear();
+                    Http.Response r = Http.get(stack.openSearchUrl() + "/" + p.name + "-audit/_search?size=100");
+                    if (r.status() != 200) {
+                        return false;
+                    }
+                    r.body().path("hits").path("hits").forEach(h -> shares.add(h.path("_source").path("table")));
+                    return shares.size() >= 3;
+                });
+                List<JsonNode> productShares = shares.stream().filter(t -> t.path("table").asText().endsWith(".products")).toList();
+                assertThat(productShares.stream().map(t -> t.path("key_range").path("share").asText()))
+                        .containsExactlyInAnyOrder("1/2", "2/2");
+                assertThat(productShares.stream().mapToLong(t -> t.path("source_rows").asLong()).sum()).isEqualTo(3_000);
+                assertThat(productShares.stream().mapToLong(t -> t.path("destination_documents").asLong()).sum()).isEqualTo(3_000);
+                assertThat(productShares.stream().mapToLong(t -> t.path("matched").asLong()).sum()).isEqualTo(2_998);
+                List<String> missing = new ArrayList<>();
+                List<String> extra = new ArrayList<>();
+                productShares.forEach(t -> {
+                    missing.addAll(ids(t, "missing"));
+                    extra.addAll(ids(t, "extra"));
+                });
+                assertThat(missing).containsExactlyInAnyOrder("10", "2990");
+                assertThat(extra).containsExactlyInAnyOrder("999999", "keyless");
+                JsonNode lines = shares.stream().filter(t -> t.path("table").asText().endsWith(".order_lines")).findFirst().orElseThrow();
+                assertThat(lines.path("key_range").isMissingNode()).isTrue();
+                assertThat(lines.path("matched").asLong()).isEqualTo(30);
+            } finally {
+                p.connectors.deleteQuietly(name);
+                Http.delete(stack.openSearchUrl() + "/" + p.name + "-audit");
+            }
+        }
+    }
+
+    /** Triggers a run of the products table through the REST resource and returns its table report (a run after {@code previous}). */
+    static JsonNode runNow(LocalStack stack, String reconciler, Pipeline p, String previous) {
+        assertThat(Http.post(stack.connectUrl() + "/lockstep/reconcile/" + reconciler + "/runs?tables=" + p.name + ".products", null).status())
+                .isBetween(200, 202);
+        String[] run = new String[1];
+        Awaitility.await("a run of " + reconciler + " after " + previous).atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
+                .until(() -> {
+                    Http.Response r = Http.get(stack.connectUrl() + "/lockstep/reconcile/" + reconciler + "/runs?size=1");
+                    if (r.status() != 200 || r.body().isEmpty()) {
+                        return false;
+                    }
+                    run[0] = r.body().get(0).path("run_id").asText();
+                    return run[0].compareTo(previous) > 0; // run ids end with their start time
+                });
+        JsonNode report = Http.get(stack.connectUrl() + "/lockstep/reconcile/" + reconciler + "/runs/" + run[0]).body();
+        return ((ObjectNode) report.path("tables").get(0).path("table").deepCopy()).put("run_id", run[0]);
     }
 
     /** Every document of an index by id, with the lineage reduced to what the content decides (the hash). */

@@ -87,17 +87,24 @@ final class PostgresSide implements AutoCloseable {
     record Extent(Long min, Long max, long estimatedRows) {
     }
 
-    Extent extent(TableSpec table) throws SQLException {
+    /**
+     * The extent of a key range ({@link Segment#ALL} for the whole table); the row estimate is the table's divided by
+     * {@code shares}, the number of ranges the table is cut into.
+     */
+    Extent extent(TableSpec table, Segment span, int shares) throws SQLException {
         snapshot();
         String key = "t." + ColumnCodec.quote(table.keyColumns.get(0).name());
         String sql = "SELECT " + (table.keyKind == TableSpec.KeyKind.INTEGER ? "min(" + key + "), max(" + key + ")" : "NULL::int8, NULL::int8")
                 + ", (SELECT greatest(reltuples, 0)::int8 FROM pg_class WHERE oid = '" + table.qualified().replace("'", "''")
-                + "'::regclass) FROM " + table.qualified() + " t";
-        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            rs.next();
-            Long min = rs.getObject(1) == null ? null : rs.getLong(1);
-            Long max = rs.getObject(2) == null ? null : rs.getLong(2);
-            return new Extent(min, max, rs.getLong(3));
+                + "'::regclass) FROM " + table.qualified() + " t WHERE " + range(table, span);
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            bindRange(ps, 1, span);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                Long min = rs.getObject(1) == null ? null : rs.getLong(1);
+                Long max = rs.getObject(2) == null ? null : rs.getLong(2);
+                return new Extent(min, max, rs.getLong(3) / Math.max(1, shares));
+            }
         }
     }
 
@@ -137,6 +144,59 @@ final class PostgresSide implements AutoCloseable {
         }
         throttle.acquire(rows);
         return out;
+    }
+
+    /** A top-level segment's checksum, with the fingerprint of the row versions it was computed on. */
+    record Measured(Observed.Checksum checksum, RowVersionCache.Versions versions) {
+    }
+
+    /** The checksum of a whole segment and its row versions' fingerprint ({@link RowVersionCache}), in one scan. */
+    Measured measure(TableSpec table, Segment segment) throws SQLException {
+        snapshot();
+        String sql = "SELECT count(*), coalesce(sum(" + HashSql.hashHiFromColumn("d.digest") + "), 0), coalesce(sum("
+                + HashSql.hashLoFromColumn("d.digest") + "), 0), coalesce(sum(d.version), 0)\n  FROM (SELECT "
+                + HashSql.digest(table.hashColumns(), table.mapping, "t") + " AS digest, " + rowVersion(table) + " AS version\n          FROM "
+                + table.qualified() + " t WHERE " + range(table, segment) + " OFFSET 0) d";
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            bindRange(ps, 1, segment);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                Measured m = new Measured(new Observed.Checksum(rs.getLong(1), rs.getLong(2), rs.getLong(3)),
+                        new RowVersionCache.Versions(rs.getLong(1), rs.getBigDecimal(4).toBigIntegerExact()));
+                throttle.acquire(m.checksum().count());
+                return m;
+            }
+        }
+    }
+
+    /** The fingerprint of a segment's row versions alone: no content is read. */
+    RowVersionCache.Versions versions(TableSpec table, Segment segment) throws SQLException {
+        snapshot();
+        String sql = "SELECT count(*), coalesce(sum(" + rowVersion(table) + "), 0) FROM " + table.qualified() + " t WHERE "
+                + range(table, segment);
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            bindRange(ps, 1, segment);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new RowVersionCache.Versions(rs.getLong(1), rs.getBigDecimal(2).toBigIntegerExact());
+            }
+        }
+    }
+
+    /**
+     * A 64-bit hash of a row's key and {@code xmin} (its version): the key hashed with the version as the seed. A
+     * row's xmin changes with every update; its sum over a segment changes with any insert, update or delete.
+     */
+    private static String rowVersion(TableSpec table) {
+        String version = "t.xmin::text::int8";
+        if (table.keyKind == TableSpec.KeyKind.INTEGER && table.keyColumns.size() == 1) {
+            return "hashint8extended(t." + ColumnCodec.quote(table.keyColumns.get(0).name()) + "::int8, " + version + ")";
+        }
+        StringBuilder row = new StringBuilder("ROW(");
+        for (int i = 0; i < table.keyColumns.size(); i++) {
+            row.append(i > 0 ? ", " : "").append("t.").append(ColumnCodec.quote(table.keyColumns.get(i).name()));
+        }
+        return "hashtextextended(" + row + ")::text, " + version + ")";
     }
 
     /** Cut points that split a text or uuid segment into about {@code parts} parts of equal row counts. */

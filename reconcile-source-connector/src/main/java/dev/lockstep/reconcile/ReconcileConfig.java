@@ -47,6 +47,7 @@ public final class ReconcileConfig extends AbstractConfig {
     public static final String SETTLE_ROUNDS = "settle.rounds";
     public static final String COMPARE_MODE = "compare.mode";
     public static final String DEEP_SAMPLE_PERCENT = "deep.sample.percent";
+    public static final String SEGMENT_REUSE_UNCHANGED = "segment.reuse.unchanged";
 
     public static final String REPAIR_MODE = "repair.mode";
     public static final String REPAIR_MAX_PER_RUN = "repair.max.per.run";
@@ -171,6 +172,11 @@ public final class ReconcileConfig extends AbstractConfig {
         def.define(DEEP_SAMPLE_PERCENT, Type.DOUBLE, 100.0, ConfigDef.Range.between(0.0, 100.0), Importance.LOW,
                 "With compare.mode=deep, the share of top-level segments compared document by document.",
                 COMPARE_GROUP, ++order, Width.SHORT, "Deep sample");
+        def.define(SEGMENT_REUSE_UNCHANGED, Type.BOOLEAN, true, Importance.LOW,
+                "Reuse a top-level segment's PostgreSQL checksum from the task's previous run when the segment's row versions "
+                        + "(the sum of a hash of key and xmin, and the count) are unchanged: the run reads the versions instead of "
+                        + "hashing the content. The OpenSearch side is always computed afresh. A restarted task hashes everything once.",
+                COMPARE_GROUP, ++order, Width.SHORT, "Reuse unchanged segments");
 
         order = 0;
         def.define(REPAIR_MODE, Type.STRING, "kafka", ConfigDef.CaseInsensitiveValidString.in("kafka", "report-only"),

@@ -17,12 +17,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * The reconciler's meters, in the bundle's one registry (served at the worker's {@code /metrics} next to the
  * sink's): per table the consistency score and the counts behind it, mismatches per class, the last successful
  * validation, verified_through, run duration, rows compared, repairs by outcome. The global score is
- * {@code sum(matched) / sum(source_rows)} over the tables (grafana/ and docs/reconciliation.md give the query).
+ * {@code sum(matched) / sum(source_rows)} over the tables (docs/reconciliation.md gives the query). Every meter has a
+ * {@code key_range} label: {@code "all"} for a whole table, {@code "2/4"} for a share of one cut over several tasks,
+ * so a table's figures are sums (counts) or minimums (timestamps) over its key ranges.
  */
 final class ReconcileMetrics implements AutoCloseable {
     private final String connector;
     private final MeterRegistry registry = LockstepMetrics.registry();
-    private final Map<String, Table> tables = new ConcurrentHashMap<>();
+    private final Map<Assignment, Table> tables = new ConcurrentHashMap<>();
     private final List<Meter> meters = new ArrayList<>();
 
     ReconcileMetrics(String connector) {
@@ -45,8 +47,8 @@ final class ReconcileMetrics implements AutoCloseable {
         final Map<String, Counter> repairs = new ConcurrentHashMap<>();
         private final Tags tags;
 
-        Table(String table) {
-            tags = Tags.of("connector", connector, "table", table);
+        Table(Assignment assignment) {
+            tags = Tags.of("connector", connector, "table", assignment.table().toString(), "key_range", assignment.keyRange());
             gauge("lockstep_reconcile_consistency_score", "matched / source rows x 100 at the last run (-1: never run)", tags,
                     () -> scorePpm.get() < 0 ? -1 : scorePpm.get() / 10_000.0);
             gauge("lockstep_reconcile_source_rows", "rows in PostgreSQL at the last run", tags, sourceRows::get);
@@ -74,8 +76,8 @@ final class ReconcileMetrics implements AutoCloseable {
         }
     }
 
-    Table table(String table) {
-        return tables.computeIfAbsent(table, Table::new);
+    Table table(Assignment assignment) {
+        return tables.computeIfAbsent(assignment, Table::new);
     }
 
     private void gauge(String name, String help, Tags tags, java.util.function.Supplier<Number> value) {

@@ -22,7 +22,8 @@ import org.apache.kafka.connect.source.SourceConnector;
 
 /**
  * The reconciler: proves that OpenSearch holds what PostgreSQL holds, per table, and repairs what differs through
- * the pipeline's own topics. See docs/reconciliation.md. Tables are spread over {@code tasks.max} tasks.
+ * the pipeline's own topics. See docs/reconciliation.md. Tables, and key ranges of large tables, are spread over
+ * {@code tasks.max} tasks ({@link TaskPlan}).
  */
 public class ReconcileSourceConnector extends SourceConnector {
     private Map<String, String> props;
@@ -40,16 +41,10 @@ public class ReconcileSourceConnector extends SourceConnector {
 
     @Override
     public List<Map<String, String>> taskConfigs(int maxTasks) {
-        List<ReconcileConfig.TableName> tables = new ReconcileConfig(props).tables();
-        int tasks = Math.max(1, Math.min(maxTasks, tables.size()));
         List<Map<String, String>> configs = new ArrayList<>();
-        for (int i = 0; i < tasks; i++) {
-            List<String> mine = new ArrayList<>();
-            for (int t = i; t < tables.size(); t += tasks) {
-                mine.add(tables.get(t).toString());
-            }
+        for (List<Assignment> assignments : TaskPlan.plan(new ReconcileConfig(props), maxTasks)) {
             Map<String, String> config = new HashMap<>(props);
-            config.put(ReconcileSourceTask.TASK_TABLES, String.join(",", mine));
+            config.put(ReconcileSourceTask.TASK_ASSIGNMENTS, Assignment.encode(assignments));
             config.put(ReconcileSourceTask.CONNECTOR_NAME, props.getOrDefault("name", "lockstep-reconciler"));
             configs.add(config);
         }

@@ -25,23 +25,23 @@ import org.slf4j.LoggerFactory;
  */
 public class ReconcileSourceTask extends SourceTask {
     private static final Logger LOG = LoggerFactory.getLogger(ReconcileSourceTask.class);
-    static final String TASK_TABLES = "lockstep.task.tables";
+    static final String TASK_ASSIGNMENTS = "lockstep.task.assignments";
     static final String CONNECTOR_NAME = "lockstep.connector.name";
-    private static final DateTimeFormatter RUN_ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter RUN_ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS").withZone(ZoneOffset.UTC);
 
     private final LinkedBlockingQueue<SourceRecord> queue = new LinkedBlockingQueue<>(10_000);
     private final AtomicLong unacknowledged = new AtomicLong();
-    private final Map<ReconcileConfig.TableName, Reconciler.TableState> states = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    private final Map<Assignment, Reconciler.TableState> states = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     private ReconcileConfig config;
     private String connectorName;
-    private List<ReconcileConfig.TableName> tables;
+    private List<Assignment> assignments;
     private SearchSide search;
     private ReconcileMetrics metrics;
     private Reconciler reconciler;
     private volatile Thread runThread;
     private Schedule schedule;
     private long startedAt;
-    private final java.util.Set<ReconcileConfig.TableName> requested = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.Set<Assignment> requested = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile String requestedBy;
 
     @Override
@@ -54,25 +54,24 @@ public class ReconcileSourceTask extends SourceTask {
     public void start(Map<String, String> props) {
         config = new ReconcileConfig(props);
         connectorName = props.getOrDefault(CONNECTOR_NAME, "lockstep-reconciler");
-        String assigned = props.get(TASK_TABLES);
-        tables = assigned == null ? config.tables()
-                : java.util.Arrays.stream(assigned.split(",")).filter(s -> !s.isBlank()).map(ReconcileConfig.TableName::parse).toList();
+        String assigned = props.get(TASK_ASSIGNMENTS);
+        assignments = assigned == null ? config.tables().stream().map(Assignment::whole).toList() : Assignment.decode(assigned);
         schedule = Schedule.of(config);
         startedAt = System.currentTimeMillis();
-        for (ReconcileConfig.TableName t : tables) {
-            Map<String, Object> offset = context.offsetStorageReader().offset(Reconciler.partition(t));
+        for (Assignment t : assignments) {
+            Map<String, Object> offset = context.offsetStorageReader().offset(t.partition());
             states.put(t, Reconciler.TableState.of(offset));
         }
         search = new SearchSide(config);
         metrics = new ReconcileMetrics(connectorName);
         reconciler = new Reconciler(config, connectorName, search, metrics);
-        for (Map.Entry<ReconcileConfig.TableName, Reconciler.TableState> e : states.entrySet()) {
-            ReconcileMetrics.Table gauges = metrics.table(e.getKey().toString());
+        for (Map.Entry<Assignment, Reconciler.TableState> e : states.entrySet()) {
+            ReconcileMetrics.Table gauges = metrics.table(e.getKey());
             gauges.lastSuccessMs.set(e.getValue().lastSuccessMs());
             gauges.verifiedThroughMs.set(e.getValue().verifiedThroughMs());
         }
         RunRequests.register(connectorName, this);
-        LOG.info("Reconciler {} task: tables {}; next runs {}", connectorName, tables, nextRuns());
+        LOG.info("Reconciler {} task: {}; next runs {}", connectorName, assignments, nextRuns());
     }
 
     private Map<String, String> nextRuns() {
@@ -103,7 +102,7 @@ public class ReconcileSourceTask extends SourceTask {
             return;
         }
         long now = System.currentTimeMillis();
-        List<ReconcileConfig.TableName> due = new ArrayList<>();
+        List<Assignment> due = new ArrayList<>();
         String trigger = "schedule";
         if (!requested.isEmpty()) {
             due.addAll(requested);
@@ -127,7 +126,7 @@ public class ReconcileSourceTask extends SourceTask {
         t.start();
     }
 
-    private void run(String runId, String trigger, List<ReconcileConfig.TableName> due) {
+    private void run(String runId, String trigger, List<Assignment> due) {
         TableRun.RepairOutlet outlet = new TableRun.RepairOutlet() {
             @Override
             public void emit(List<SourceRecord> records) throws InterruptedException {
@@ -151,7 +150,7 @@ public class ReconcileSourceTask extends SourceTask {
         };
         LOG.info("Reconciler {}: run {} ({}) starts for {}", connectorName, runId, trigger, due);
         try {
-            for (ReconcileConfig.TableName table : due) {
+            for (Assignment table : due) {
                 Reconciler.TableState next = reconciler.run(runId, trigger, table, states.get(table), outlet);
                 states.put(table, next);
             }
@@ -167,9 +166,9 @@ public class ReconcileSourceTask extends SourceTask {
      */
     List<String> requestRun(java.util.Collection<String> only, String trigger) {
         List<String> accepted = new ArrayList<>();
-        for (ReconcileConfig.TableName t : tables) {
-            if (only.isEmpty() || only.contains(t.toString())) {
-                accepted.add(t.toString());
+        for (Assignment t : assignments) {
+            if (only.isEmpty() || only.contains(t.table().toString())) {
+                accepted.add(t.table().toString());
                 requestedBy = trigger;
                 requested.add(t);
             }
@@ -177,11 +176,11 @@ public class ReconcileSourceTask extends SourceTask {
         return accepted;
     }
 
-    List<ReconcileConfig.TableName> tables() {
-        return tables;
+    List<Assignment> assignments() {
+        return assignments;
     }
 
-    Map<ReconcileConfig.TableName, Reconciler.TableState> states() {
+    Map<Assignment, Reconciler.TableState> states() {
         return Map.copyOf(states);
     }
 

@@ -22,11 +22,6 @@ import org.slf4j.LoggerFactory;
 final class Reconciler {
     private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
 
-    /** The offset key of a table's schedule state: the source partition is {@code {"table": "schema.table"}}. */
-    static Map<String, String> partition(ReconcileConfig.TableName table) {
-        return Map.of("table", table.toString());
-    }
-
     /** A table's schedule state, as kept in the connector's offsets. */
     record TableState(long lastRunStartMs, long lastSuccessMs, long verifiedThroughMs, String lastRunId) {
         static final TableState NEVER = new TableState(0, 0, 0, null);
@@ -57,6 +52,8 @@ final class Reconciler {
     private final String connectorName;
     private final SearchSide search;
     private final ReconcileMetrics metrics;
+    /** Per table, the previous run's PostgreSQL checksums by segment (null when segment.reuse.unchanged is off). */
+    private final Map<String, RowVersionCache> caches = new java.util.concurrent.ConcurrentHashMap<>();
 
     Reconciler(ReconcileConfig config, String connectorName, SearchSide search, ReconcileMetrics metrics) {
         this.config = config;
@@ -69,14 +66,15 @@ final class Reconciler {
      * Reconciles one table: returns its new schedule state. The report goes to the audit index and, through the
      * outlet, to the audit topic (the record that also carries the new state as its offset).
      */
-    TableState run(String runId, String trigger, ReconcileConfig.TableName name, TableState previous, TableRun.RepairOutlet outlet)
+    TableState run(String runId, String trigger, Assignment assignment, TableState previous, TableRun.RepairOutlet outlet)
             throws InterruptedException {
+        ReconcileConfig.TableName name = assignment.table();
         long started = System.currentTimeMillis();
         ObjectNode report = SearchSide.JSON.createObjectNode();
         report.put("run_id", runId).put("connector", connectorName).put("trigger", trigger)
                 .put("started_at", Instant.ofEpochMilli(started).toString());
         TableState next = new TableState(started, previous.lastSuccessMs(), previous.verifiedThroughMs(), runId);
-        ReconcileMetrics.Table gauges = metrics.table(name.toString());
+        ReconcileMetrics.Table gauges = metrics.table(assignment);
         List<PostgresSide> connections = new ArrayList<>();
         SearchSide.View view = null;
         try {
@@ -94,16 +92,23 @@ final class Reconciler {
             StreamRecords records = new StreamRecords(table, config.topicLayout(), config.documentOptions(), connectorName,
                     pg.connection().getCatalog());
             view = search.open(table);
-            SegmentComparer.Result compared = new SegmentComparer(table, records, search, view, config).compare(connections);
+            SegmentComparer.Result compared = new SegmentComparer(table, records, search, view, config,
+                    config.getBoolean(ReconcileConfig.SEGMENT_REUSE_UNCHANGED) ? caches.computeIfAbsent(assignment.toString(), k -> new RowVersionCache()) : null)
+                    .compare(connections, assignment);
             gauges.rowsCompared.increment(compared.sourceRows.get());
             TableRun tableRun = new TableRun(table, records, search, config);
             tableRun.settle(pg, compared.candidates);
             if (config.repairMode() == ReconcileConfig.RepairMode.KAFKA && tableRun.confirmedCount() > 0) {
-                Map<String, long[]> repaired = tableRun.repair(pg, outlet, partition(name), previous.offset());
+                Map<String, long[]> repaired = tableRun.repair(pg, outlet, assignment.partition(), previous.offset());
                 tableRun.validate(repaired, outlet);
             }
             pg.freshSnapshot();
-            report.set("table", tableRun.report(pg, compared));
+            ObjectNode tableReport = tableRun.report(pg, compared);
+            if (!assignment.isWhole()) {
+                tableReport.putObject("key_range").put("share", assignment.keyRange()).put("from", String.valueOf(assignment.span().lo()))
+                        .put("to", String.valueOf(assignment.span().hi()));
+            }
+            report.set("table", tableReport);
             boolean verified = tableRun.confirmedCount() == 0 || (tableRun.repairsDeferred == 0
                     && tableRun.count(TableRun.Outcome.STILL_WRONG) == 0 && config.repairMode() == ReconcileConfig.RepairMode.KAFKA);
             long ended = System.currentTimeMillis();
@@ -126,12 +131,12 @@ final class Reconciler {
             gauges.repairs("superseded", tableRun.count(TableRun.Outcome.SUPERSEDED));
             gauges.repairs("still_wrong", tableRun.count(TableRun.Outcome.STILL_WRONG));
             LOG.info("Reconciler {} run {}: {} score {} ({} source rows, {} documents), mismatches {}, repairs {}", connectorName, runId,
-                    name, t.get("consistency_score"), compared.sourceRows.get(), compared.destinationDocs.get(), counts(tableRun),
+                    assignment, t.get("consistency_score"), compared.sourceRows.get(), compared.destinationDocs.get(), counts(tableRun),
                     t.get("repairs"));
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
-            LOG.error("Reconciler {} run {}: table {} failed: {}", connectorName, runId, name, e.toString(), e);
+            LOG.error("Reconciler {} run {}: table {} failed: {}", connectorName, runId, assignment, e.toString(), e);
             ObjectNode t = report.putObject("table");
             t.put("table", name.toString()).put("error", String.valueOf(e.getMessage()));
             report.put("verified", false);
@@ -150,7 +155,7 @@ final class Reconciler {
         gauges.durationMs.set(ended - started);
         gauges.lastSuccessMs.set(next.lastSuccessMs());
         gauges.verifiedThroughMs.set(next.verifiedThroughMs());
-        audit(runId, name, report, next, outlet);
+        audit(runId, assignment, report, next, outlet);
         return next;
     }
 
@@ -160,22 +165,23 @@ final class Reconciler {
         return o;
     }
 
-    private void audit(String runId, ReconcileConfig.TableName name, ObjectNode report, TableState next, TableRun.RepairOutlet outlet)
+    private void audit(String runId, Assignment assignment, ObjectNode report, TableState next, TableRun.RepairOutlet outlet)
             throws InterruptedException {
+        String id = runId + ":" + assignment.table() + (assignment.isWhole() ? "" : "#" + assignment.keyRange());
         String index = config.getString(ReconcileConfig.AUDIT_INDEX);
         if (index != null && !index.isBlank()) {
             try {
                 search.ensureAuditIndex(index);
-                search.put(index, runId + ":" + name, report);
+                search.put(index, id, report);
             } catch (Exception e) {
-                LOG.warn("Reconciler {}: cannot write run {} of {} to the audit index {}: {}", connectorName, runId, name, index, e.toString());
+                LOG.warn("Reconciler {}: cannot write run {} of {} to the audit index {}: {}", connectorName, runId, assignment, index, e.toString());
             }
         }
         String topic = config.getString(ReconcileConfig.AUDIT_TOPIC);
         @SuppressWarnings("unchecked")
         Map<String, Object> value = SearchSide.JSON.convertValue(report, Map.class);
         // The audit record carries the table's new schedule state as its offset: committed with it.
-        SourceRecord record = new SourceRecord(partition(name), next.offset(), topic, null, Schema.STRING_SCHEMA, runId + ":" + name, null,
+        SourceRecord record = new SourceRecord(assignment.partition(), next.offset(), topic, null, Schema.STRING_SCHEMA, id, null,
                 value);
         outlet.emit(List.of(record));
     }

@@ -26,6 +26,26 @@ record Segment(Object lo, Object hi) {
         return splitAt(cuts);
     }
 
+    /**
+     * Splits the key space into about {@code parts} ranges within {@code [min, max]} at multiples of a power of two:
+     * the cut points only move when the span doubles or halves, not with every row added at the end.
+     */
+    List<Segment> splitOnGrid(long min, long max, int parts) {
+        long span = max - min + 1;
+        if (span <= 0 || parts < 2) { // the whole long range (overflow), or nothing to split
+            return splitIntegers(min, max, parts);
+        }
+        long width = Long.highestOneBit(Math.max(1, ceilDiv(span, parts)));
+        List<Object> cuts = new ArrayList<>();
+        for (long c = Math.floorDiv(min, width) * width + width; c <= max && c > min; c += width) {
+            cuts.add(c);
+            if (c > Long.MAX_VALUE - width) {
+                break;
+            }
+        }
+        return splitAt(cuts);
+    }
+
     /** The segments between this one's bounds and the given cut points (ascending, strictly inside). */
     List<Segment> splitAt(List<Object> cuts) {
         List<Segment> out = new ArrayList<>(cuts.size() + 1);

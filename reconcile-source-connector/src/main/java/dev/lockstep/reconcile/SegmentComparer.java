@@ -28,6 +28,8 @@ final class SegmentComparer {
         final AtomicLong sourceRows = new AtomicLong();
         final AtomicLong destinationDocs = new AtomicLong();
         final AtomicLong segmentsCompared = new AtomicLong();
+        /** Top-level segments whose PostgreSQL checksum was reused: their row versions had not changed. */
+        final AtomicLong segmentsReused = new AtomicLong();
         final AtomicLong leafRows = new AtomicLong();
         final AtomicLong candidatesDropped = new AtomicLong();
         /** Time spent waiting for each server, summed over the connections (it can exceed the wall-clock time). */
@@ -56,9 +58,14 @@ final class SegmentComparer {
     private final boolean deep;
     private final double deepSample;
     private final String lineageField;
+    private final RowVersionCache cache;
+    private final String hashExpression;
     private Result result;
 
-    SegmentComparer(TableSpec table, StreamRecords records, SearchSide search, SearchSide.View view, ReconcileConfig config) {
+    SegmentComparer(TableSpec table, StreamRecords records, SearchSide search, SearchSide.View view, ReconcileConfig config,
+            RowVersionCache cache) {
+        this.cache = cache;
+        this.hashExpression = dev.lockstep.smt.hash.HashSql.digest(table.hashColumns(), table.mapping, "t");
         this.table = table;
         this.records = records;
         this.search = search;
@@ -72,14 +79,15 @@ final class SegmentComparer {
         this.lineageField = field == null || field.isBlank() ? "lockstep" : field;
     }
 
-    /** Compares the whole table, on the given connections (one worker thread each). */
-    Result compare(List<PostgresSide> connections) throws Exception {
+    /** Compares the table's assigned key range (the whole table, or a share), on the given connections (one worker thread each). */
+    Result compare(List<PostgresSide> connections, Assignment assignment) throws Exception {
+        Segment span = assignment.span();
         long started = System.nanoTime();
         Result result = new Result();
         this.result = result;
         PostgresSide first = connections.get(0);
-        PostgresSide.Extent extent = first.extent(table);
-        List<Segment> top = topLevel(first, extent);
+        PostgresSide.Extent extent = first.extent(table, span, assignment.shares());
+        List<Segment> top = topLevel(first, extent, span);
         // Each top-level segment's documents side is asked for while its rows are hashed. One request per segment, not
         // one for all: a filters aggregation costs documents x filters, 25 s for 101 segments of 10M documents.
         java.util.concurrent.ExecutorService beside = java.util.concurrent.Executors.newFixedThreadPool(connections.size(), r -> {
@@ -98,11 +106,11 @@ final class SegmentComparer {
                         boolean deepHere = deep && java.util.concurrent.ThreadLocalRandom.current().nextDouble() * 100 < deepSample;
                         java.util.concurrent.Future<List<Observed.Checksum>> docs = beside.submit(
                                 () -> timed(result.openSearchNanos, () -> search.checksums(view, List.of(s))));
-                        List<Observed.Checksum> p = timed(result.postgresNanos, () -> pg.checksums(table, s, List.of()));
+                        Observed.Checksum p = timed(result.postgresNanos, () -> rowsChecksum(pg, s, result));
                         Observed.Checksum o = docs.get().get(0);
-                        result.sourceRows.addAndGet(p.get(0).count());
+                        result.sourceRows.addAndGet(p.count());
                         result.destinationDocs.addAndGet(o.count());
-                        compare(pg, s, p.get(0), o, deepHere, result, extent);
+                        compare(pg, s, p, o, deepHere, result, extent);
                     }
                 } catch (Exception e) {
                     failures.add(e instanceof java.util.concurrent.ExecutionException x && x.getCause() instanceof Exception cause ? cause : e);
@@ -119,26 +127,60 @@ final class SegmentComparer {
         if (!failures.isEmpty()) {
             throw failures.get(0);
         }
+        if (cache != null) {
+            cache.retainOnly(top, result.sourceRows.get());
+        }
         result.wallNanos = System.nanoTime() - started;
         result.firstSnapshotAt = connections.stream().mapToLong(PostgresSide::firstSnapshotAt).filter(t -> t > 0).min().orElse(0);
         // Documents whose key field is missing lie in no key range: they have no row.
-        for (Observed.Doc doc : search.docsWithoutKey(view, threshold)) {
-            result.destinationDocs.incrementAndGet();
-            result.add(new Candidate(doc.id(), null, doc, false));
+        if (assignment.ownsKeylessDocuments()) {
+            for (Observed.Doc doc : search.docsWithoutKey(view, threshold)) {
+                result.destinationDocs.incrementAndGet();
+                result.add(new Candidate(doc.id(), null, doc, false));
+            }
         }
         return result;
     }
 
-    private List<Segment> topLevel(PostgresSide pg, PostgresSide.Extent extent) throws Exception {
-        long rows = Math.max(extent.estimatedRows(), 1);
+    /** A top-level segment's PostgreSQL checksum: reused when its row versions are unchanged, else hashed. */
+    private Observed.Checksum rowsChecksum(PostgresSide pg, Segment s, Result result) throws Exception {
+        if (cache == null) {
+            return pg.checksums(table, s, List.of()).get(0);
+        }
+        if (cache.has(s, hashExpression)) {
+            Observed.Checksum reused = cache.lookup(s, hashExpression, pg.versions(table, s));
+            if (reused != null) {
+                result.segmentsReused.incrementAndGet();
+                return reused;
+            }
+        }
+        PostgresSide.Measured m = pg.measure(table, s);
+        cache.put(s, hashExpression, m.versions(), m.checksum());
+        return m.checksum();
+    }
+
+    /**
+     * The top-level segments. Their bounds stay put from run to run while the table grows or shrinks by less than
+     * half, so a segment's checksum can be reused ({@link RowVersionCache}): integer keys are cut on a grid of a
+     * power-of-two width, text and uuid keys at the previous run's cut points.
+     */
+    private List<Segment> topLevel(PostgresSide pg, PostgresSide.Extent extent, Segment span) throws Exception {
+        long rows = Math.max(cache == null ? extent.estimatedRows() : cache.plannedRows(extent.estimatedRows()), 1);
         int parts = (int) Math.min(10_000, Math.max(1, (rows + segmentRows - 1) / segmentRows));
         if (parts == 1) {
-            return List.of(Segment.ALL);
+            return List.of(span);
         }
         if (table.keyKind == TableSpec.KeyKind.INTEGER) {
-            return extent.min() == null ? List.of(Segment.ALL) : Segment.ALL.splitIntegers(extent.min(), extent.max(), parts);
+            return extent.min() == null ? List.of(span) : span.splitOnGrid(extent.min(), extent.max(), parts);
         }
-        return Segment.ALL.splitAt(pg.cuts(table, Segment.ALL, rows, parts));
+        List<Object> cuts = cache == null ? null : cache.textCuts(rows);
+        if (cuts == null) {
+            cuts = pg.cuts(table, span, rows, parts);
+            if (cache != null) {
+                cache.textCuts(cuts, rows);
+            }
+        }
+        return span.splitAt(cuts);
     }
 
     private void compare(PostgresSide pg, Segment segment, Observed.Checksum p, Observed.Checksum o, boolean deepHere, Result result,

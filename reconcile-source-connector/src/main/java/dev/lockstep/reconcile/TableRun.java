@@ -234,7 +234,8 @@ final class TableRun {
         long matched = Math.max(0, source - mismatchedRows);
         t.put("source_rows", source).put("destination_documents", compared.destinationDocs.get()).put("matched", matched)
                 .put("consistency_score", score(matched, source))
-                .put("segments_compared", compared.segmentsCompared.get()).put("rows_diffed", compared.leafRows.get())
+                .put("segments_compared", compared.segmentsCompared.get())
+                .put("segments_reused", compared.segmentsReused.get()).put("rows_diffed", compared.leafRows.get())
                 .put("candidates", compared.candidates.size() + compared.candidatesDropped.get()).put("unsettled", unsettled)
                 .put("over_candidate_cap", compared.candidatesDropped.get());
         t.putObject("compare_ms").put("wall", compared.wallNanos / 1_000_000).put("postgresql", compared.postgresNanos.get() / 1_000_000)

@@ -25,4 +25,28 @@ class SegmentTest {
         assertThat(new Segment("a", null).splitAt(List.of("f", "m"))).containsExactly(new Segment("a", "f"), new Segment("f", "m"),
                 new Segment("m", null));
     }
+
+    @Test
+    void gridSegmentsTileTheKeySpaceAndStayPutWhileTheTableGrows() {
+        List<Segment> parts = Segment.ALL.splitOnGrid(1, 1_000_000, 10);
+        assertThat(parts.get(0).lo()).isNull();
+        assertThat(parts.get(parts.size() - 1).hi()).isNull();
+        for (int i = 1; i < parts.size(); i++) {
+            assertThat(parts.get(i).lo()).isEqualTo(parts.get(i - 1).hi());
+            assertThat((Long) parts.get(i).lo() % 65_536).isZero();
+        }
+        assertThat(parts).hasSizeBetween(10, 20);
+        // 10% more rows at the end: every segment but the last keeps its bounds.
+        List<Segment> grown = Segment.ALL.splitOnGrid(1, 1_100_000, 10);
+        assertThat(grown.subList(0, parts.size() - 1)).isEqualTo(parts.subList(0, parts.size() - 1));
+    }
+
+    @Test
+    void gridSegmentsSurviveExtremeKeys() {
+        // The whole long range overflows the span: one segment, still covering everything.
+        assertThat(Segment.ALL.splitOnGrid(Long.MIN_VALUE, Long.MAX_VALUE, 4)).containsExactly(Segment.ALL);
+        assertThat(Segment.ALL.splitOnGrid(Long.MAX_VALUE - 10, Long.MAX_VALUE, 4)).hasSizeBetween(2, 8);
+        assertThat(Segment.ALL.splitOnGrid(-100, -1, 4)).hasSizeBetween(4, 8);
+        assertThat(Segment.ALL.splitOnGrid(5, 5, 4)).containsExactly(Segment.ALL);
+    }
 }
