@@ -46,7 +46,13 @@ final class Pipeline implements AutoCloseable {
 
     /** Starts the source for the given tables and a sink into indices named after the topics. */
     void start(Map<String, String> sinkOverrides, String... tables) {
+        start(sinkOverrides, Map.of(), tables);
+    }
+
+    /** The same, with settings of the Debezium source changed. */
+    void start(Map<String, String> sinkOverrides, Map<String, String> sourceOverrides, String... tables) {
         Map<String, String> source = connectors.fromFile("lockstep-postgres-source");
+        source.putAll(sourceOverrides);
         source.put("topic.prefix", name);
         source.put("slot.name", name);
         source.put("publication.name", name);

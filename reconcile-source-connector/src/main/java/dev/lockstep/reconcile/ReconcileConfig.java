@@ -50,6 +50,10 @@ public final class ReconcileConfig extends AbstractConfig {
     public static final String SEGMENT_REUSE_UNCHANGED = "segment.reuse.unchanged";
 
     public static final String REPAIR_MODE = "repair.mode";
+    public static final String SIGNAL_TOPIC = "signal.kafka.topic";
+    public static final String SIGNAL_BOOTSTRAP_SERVERS = "signal.kafka.bootstrap.servers";
+    /** Producer settings for the signal channel (security, for instance), as {@code signal.producer.<setting>}. */
+    public static final String SIGNAL_PRODUCER_PREFIX = "signal.producer.";
     public static final String REPAIR_MAX_PER_RUN = "repair.max.per.run";
     public static final String REPAIR_SCHEMA_MAX_PER_RUN = "repair.schema.max.per.run";
     public static final String VALIDATION_TIMEOUT_MS = "validation.timeout.ms";
@@ -79,7 +83,12 @@ public final class ReconcileConfig extends AbstractConfig {
         /** Write repair records into the pipeline's topics (the sink applies them), then validate. */
         KAFKA,
         /** Report only: find, classify and explain, never write. */
-        REPORT_ONLY;
+        REPORT_ONLY,
+        /**
+         * Ask the Debezium source for an incremental snapshot of the ids through its Kafka signal channel; extra
+         * documents still get tombstones in the tables' topics. Then validate.
+         */
+        DEBEZIUM_SIGNAL;
 
         static RepairMode of(String value) {
             return valueOf(value.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
@@ -179,10 +188,19 @@ public final class ReconcileConfig extends AbstractConfig {
                 COMPARE_GROUP, ++order, Width.SHORT, "Reuse unchanged segments");
 
         order = 0;
-        def.define(REPAIR_MODE, Type.STRING, "kafka", ConfigDef.CaseInsensitiveValidString.in("kafka", "report-only"),
+        def.define(REPAIR_MODE, Type.STRING, "kafka", ConfigDef.CaseInsensitiveValidString.in("kafka", "report-only", "debezium-signal"),
                 Importance.HIGH, "'kafka': write repair records into the tables' topics (the sink applies them), then "
-                        + "validate them. 'report-only': find, classify and explain, write nothing.",
+                        + "validate them. 'report-only': find, classify and explain, write nothing. 'debezium-signal': ask the "
+                        + "Debezium source for an incremental snapshot of the ids through its Kafka signal channel "
+                        + "(signal.kafka.topic), delete extra documents with tombstones, then validate (docs/reconciliation.md).",
                 REPAIR_GROUP, ++order, Width.SHORT, "Repair mode");
+        def.define(SIGNAL_TOPIC, Type.STRING, null, Importance.MEDIUM,
+                "With repair.mode=debezium-signal: the Debezium source's signal.kafka.topic. The signals' key is topic.prefix.",
+                REPAIR_GROUP, ++order, Width.MEDIUM, "Signal topic");
+        def.define(SIGNAL_BOOTSTRAP_SERVERS, Type.STRING, null, Importance.MEDIUM,
+                "With repair.mode=debezium-signal: the Kafka cluster of the signal topic (the Debezium source's "
+                        + "signal.kafka.bootstrap.servers). Producer settings such as security go in signal.producer.*.",
+                REPAIR_GROUP, ++order, Width.MEDIUM, "Signal Kafka cluster");
         def.define(REPAIR_MAX_PER_RUN, Type.INT, 10_000, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
                 "Most repair records per table and run; the rest are reported and left for later runs.",
                 REPAIR_GROUP, ++order, Width.SHORT, "Repairs per run");

@@ -74,6 +74,18 @@ public class ReconcileSourceConnector extends SourceConnector {
             return config;
         }
         ReconcileConfig parsed = new ReconcileConfig(connectorConfigs);
+        if (parsed.repairMode() == ReconcileConfig.RepairMode.DEBEZIUM_SIGNAL) {
+            for (String required : List.of(ReconcileConfig.SIGNAL_TOPIC, ReconcileConfig.SIGNAL_BOOTSTRAP_SERVERS)) {
+                String value = parsed.getString(required);
+                if (value == null || value.isBlank()) {
+                    find(config, required).addErrorMessage("repair.mode=debezium-signal needs " + required
+                            + ", as the Debezium source's own (signal.enabled.channels must include kafka)");
+                }
+            }
+            if (config.configValues().stream().anyMatch(v -> !v.errorMessages().isEmpty())) {
+                return config;
+            }
+        }
         ConfigValue url = find(config, ReconcileConfig.DATABASE_URL);
         Properties login = new Properties();
         login.setProperty("user", parsed.getString(ReconcileConfig.DATABASE_USER));

@@ -214,6 +214,9 @@ public class ReconcileSourceTask extends SourceTask {
                 Thread.currentThread().interrupt();
             }
         }
+        if (reconciler != null) {
+            reconciler.close();
+        }
         if (metrics != null) {
             metrics.close();
         }

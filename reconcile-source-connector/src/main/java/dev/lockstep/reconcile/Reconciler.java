@@ -54,12 +54,21 @@ final class Reconciler {
     private final ReconcileMetrics metrics;
     /** Per table, the previous run's PostgreSQL checksums by segment (null when segment.reuse.unchanged is off). */
     private final Map<String, RowVersionCache> caches = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The signal channel's producer, with repair.mode=debezium-signal. */
+    private final DebeziumSignals signals;
 
     Reconciler(ReconcileConfig config, String connectorName, SearchSide search, ReconcileMetrics metrics) {
         this.config = config;
         this.connectorName = connectorName;
         this.search = search;
         this.metrics = metrics;
+        this.signals = config.repairMode() == ReconcileConfig.RepairMode.DEBEZIUM_SIGNAL ? new DebeziumSignals(config) : null;
+    }
+
+    void close() {
+        if (signals != null) {
+            signals.close();
+        }
     }
 
     /**
@@ -96,11 +105,12 @@ final class Reconciler {
                     config.getBoolean(ReconcileConfig.SEGMENT_REUSE_UNCHANGED) ? caches.computeIfAbsent(assignment.toString(), k -> new RowVersionCache()) : null)
                     .compare(connections, assignment);
             gauges.rowsCompared.increment(compared.sourceRows.get());
-            TableRun tableRun = new TableRun(table, records, search, config);
+            TableRun tableRun = new TableRun(table, records, search, config, signals);
             tableRun.settle(pg, compared.candidates);
-            if (config.repairMode() == ReconcileConfig.RepairMode.KAFKA && tableRun.confirmedCount() > 0) {
+            boolean repairs = config.repairMode() != ReconcileConfig.RepairMode.REPORT_ONLY;
+            if (repairs && tableRun.confirmedCount() > 0) {
                 Map<String, long[]> repaired = tableRun.repair(pg, outlet, assignment.partition(), previous.offset());
-                tableRun.validate(repaired, outlet);
+                tableRun.validate(pg, repaired, outlet);
             }
             pg.freshSnapshot();
             ObjectNode tableReport = tableRun.report(pg, compared);
@@ -110,7 +120,7 @@ final class Reconciler {
             }
             report.set("table", tableReport);
             boolean verified = tableRun.confirmedCount() == 0 || (tableRun.repairsDeferred == 0
-                    && tableRun.count(TableRun.Outcome.STILL_WRONG) == 0 && config.repairMode() == ReconcileConfig.RepairMode.KAFKA);
+                    && tableRun.count(TableRun.Outcome.STILL_WRONG) == 0 && repairs);
             long ended = System.currentTimeMillis();
             if (verified) {
                 next = new TableState(started, ended, compared.firstSnapshotAt, runId);

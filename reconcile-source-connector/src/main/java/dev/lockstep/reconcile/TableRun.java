@@ -42,6 +42,10 @@ final class TableRun {
     private final SearchSide search;
     private final ReconcileConfig config;
     private final String lineageField;
+    /** Non-null with repair.mode=debezium-signal: rows are repaired by Debezium's incremental snapshot. */
+    private final DebeziumSignals signals;
+    /** The expected version of an id Debezium re-reads: unknown in advance, so judged by content. */
+    private static final long BY_CONTENT = -2;
 
     final Map<DriftClass, List<Mismatch>> confirmed = new EnumMap<>(DriftClass.class);
     final Map<String, Outcome> outcomes = new LinkedHashMap<>();
@@ -49,7 +53,8 @@ final class TableRun {
     int repairsEmitted;
     int repairsDeferred;
 
-    TableRun(TableSpec table, StreamRecords records, SearchSide search, ReconcileConfig config) {
+    TableRun(TableSpec table, StreamRecords records, SearchSide search, ReconcileConfig config, DebeziumSignals signals) {
+        this.signals = signals;
         this.table = table;
         this.records = records;
         this.search = search;
@@ -137,7 +142,7 @@ final class TableRun {
                 taken++;
             }
         }
-        Map<String, long[]> expected = new LinkedHashMap<>(); // id -> {version, hi, lo} (hi = -1: a delete)
+        Map<String, long[]> expected = new LinkedHashMap<>(); // id -> {version, hi, lo, xmin} (hi = -1: a delete)
         for (int from = 0; from < ids.size(); from += BATCH) {
             List<String> batch = ids.subList(from, Math.min(ids.size(), from + BATCH));
             long floor = search.maxVersion(table.index);
@@ -145,22 +150,29 @@ final class TableRun {
             pg.freshSnapshot();
             Map<String, Observed.Row> rows = pg.rowsById(table, records, batch);
             List<SourceRecord> out = new ArrayList<>();
+            List<org.apache.kafka.connect.data.Struct> snapshot = new ArrayList<>();
             for (String id : batch) {
                 Observed.Doc doc = docs.get(id);
                 Observed.Row row = rows.get(id);
                 long version = Math.max(floor, doc == null ? 0 : Math.max(doc.storedVersion(), 0));
-                if (row != null) {
+                if (row != null && signals != null) {
+                    snapshot.add(row.values());
+                    expected.put(id, new long[] {BY_CONTENT, row.hi(), row.lo(), row.xmin()});
+                } else if (row != null) {
                     // A missing document may be remembered as deleted by hand, one above its last version (<= floor).
                     long external = doc == null ? floor + 1 : version;
                     out.add(records.upsert(row.values(), version, external, row.xmin(), partition, offset));
-                    expected.put(id, new long[] {external, row.hi(), row.lo()});
+                    expected.put(id, new long[] {external, row.hi(), row.lo(), row.xmin()});
                 } else if (doc != null) {
                     out.add(records.delete(id, version, partition, offset));
-                    expected.put(id, new long[] {version, -1, -1});
+                    expected.put(id, new long[] {version, -1, -1, 0});
                 }
             }
             outlet.emit(out);
-            repairsEmitted += out.size();
+            if (signals != null) {
+                signals.requestSnapshot(table, snapshot);
+            }
+            repairsEmitted += out.size() + snapshot.size();
         }
         return expected;
     }
@@ -170,11 +182,16 @@ final class TableRun {
      * judges each repaired id on a real-time read: repaired (the repair is what the index holds), superseded (a
      * newer change replaced it) or still wrong (retried by the next run).
      */
-    void validate(Map<String, long[]> expected, RepairOutlet outlet) throws Exception {
+    void validate(PostgresSide pg, Map<String, long[]> expected, RepairOutlet outlet) throws Exception {
         long deadline = System.currentTimeMillis() + config.getLong(ReconcileConfig.VALIDATION_TIMEOUT_MS);
         outlet.awaitAcknowledged(Math.max(0, deadline - System.currentTimeMillis()));
         Map<String, long[]> open = new LinkedHashMap<>(expected);
+        long rowsCheckedAt = System.currentTimeMillis();
         while (!open.isEmpty()) {
+            if (System.currentTimeMillis() - rowsCheckedAt >= 2_000 || System.currentTimeMillis() >= deadline) {
+                supersededSinceSnapshot(pg, open);
+                rowsCheckedAt = System.currentTimeMillis();
+            }
             List<String> ids = new ArrayList<>(open.keySet());
             for (int from = 0; from < ids.size(); from += BATCH) {
                 List<String> batch = ids.subList(from, Math.min(ids.size(), from + BATCH));
@@ -201,8 +218,34 @@ final class TableRun {
         }
     }
 
+    /**
+     * Ids re-read by Debezium whose row changed since the repair was asked for: superseded once the document holds
+     * the newer row (a newer change won), else still open.
+     */
+    private void supersededSinceSnapshot(PostgresSide pg, Map<String, long[]> open) throws Exception {
+        List<String> ids = open.entrySet().stream().filter(e -> e.getValue()[0] == BY_CONTENT).map(Map.Entry::getKey).toList();
+        for (int from = 0; from < ids.size(); from += BATCH) {
+            List<String> batch = ids.subList(from, Math.min(ids.size(), from + BATCH));
+            pg.freshSnapshot();
+            Map<String, Observed.Row> rows = pg.rowsById(table, records, batch);
+            Map<String, Observed.Doc> docs = search.docsById(table.index, batch);
+            for (String id : batch) {
+                Observed.Row row = rows.get(id);
+                Observed.Doc doc = docs.get(id);
+                boolean changed = row == null || row.xmin() != open.get(id)[3];
+                if (changed && (row == null ? doc == null : doc != null && doc.matches(row))) {
+                    outcomes.put(id, Outcome.SUPERSEDED);
+                    open.remove(id);
+                }
+            }
+        }
+    }
+
     private static Outcome judge(long[] want, Observed.Doc doc) {
         long version = want[0];
+        if (version == BY_CONTENT) {
+            return doc != null && doc.hi() == want[1] && doc.lo() == want[2] ? Outcome.REPAIRED : null;
+        }
         boolean delete = want[1] < 0;
         if (delete) {
             if (doc == null) {

@@ -16,7 +16,12 @@ package dev.lockstep.smt;
  *   <li>the first transaction after the connector started has no {@code lastCommittedLsn}: its event LSN. That is
  *       safe per document: a row's earlier writer had to commit before this transaction could write the row, so
  *       the earlier version is below this event's LSN;</li>
- *   <li>snapshot read: {@value #SNAPSHOT}, below every streamed change. A snapshot read shows the row as committed
+ *   <li>incremental snapshot read (Debezium's {@code execute-snapshot} signal, which the reconciler's
+ *       {@code repair.mode=debezium-signal} sends): like a streamed change, by the stream's position when the read is
+ *       emitted. Debezium reads a chunk between two watermarks and emits it once the stream passes the high one,
+ *       dropping the rows that changed in between; so every change of the row before it is at or below that
+ *       position, and every later one above or equal to it and after it in Kafka;</li>
+ *   <li>initial snapshot read: {@value #SNAPSHOT}, below every streamed change. A snapshot read shows the row as committed
  *       before the snapshot; every streamed change of the row committed after it, even one whose event LSN lies
  *       before the snapshot's LSN (a transaction open while the snapshot ran). The snapshot's LSN stays in the
  *       commit-LSN header for lineage.</li>

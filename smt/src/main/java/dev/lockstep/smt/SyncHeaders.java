@@ -76,8 +76,13 @@ public class SyncHeaders<R extends ConnectRecord<R>> implements Transformation<R
                     string(m.get("schema")), string(m.get("table")), isSnapshot(string(m.get("snapshot"))));
         }
 
+        /**
+         * An initial (or blocking) snapshot read. An incremental snapshot's read ({@code "incremental"}) is not: Debezium
+         * emits it where the stream stands when the chunk's window closes, so it is versioned by that position like a
+         * streamed change (CommitLsnVersion).
+         */
         private static boolean isSnapshot(String snapshot) {
-            return snapshot != null && !snapshot.equals("false");
+            return snapshot != null && !snapshot.equals("false") && !snapshot.equals("incremental");
         }
 
         private static Long longField(Struct s, String name) {

@@ -66,6 +66,14 @@ class LineageTransformsTest {
     }
 
     @Test
+    void incrementalSnapshotReadsAreVersionedByTheStreamsPosition() {
+        SyncHeaders<SinkRecord> sync = configured(new SyncHeaders<>(), Map.of());
+        SinkRecord read = sync.apply(event("r", "incremental", 5_200L, "[\"5000\",\"5200\"]"));
+        assertThat(Lineage.longHeader(read.headers(), Lineage.VERSION)).isEqualTo(5_000L);
+        assertThat(Lineage.longHeader(read.headers(), Lineage.COMMIT_LSN)).isEqualTo(5_000L);
+    }
+
+    @Test
     void laterTransactionsGetHigherVersionsEvenWithSmallerEventLsns() {
         // Debezium's real output for interleaved transactions (seen on this stack): tx 1473 wrote first, committed last.
         SyncHeaders<SinkRecord> sync = configured(new SyncHeaders<>(), Map.of());
