@@ -39,16 +39,35 @@ final class DebeziumSignals implements AutoCloseable {
         if (rows.isEmpty()) {
             return;
         }
-        producer.send(new ProducerRecord<>(topic, key, signal(table, rows))).get(60, TimeUnit.SECONDS);
+        requestSnapshot(table, filter(table, rows));
     }
 
-    /** The signal's JSON: an incremental snapshot of the table, restricted to the rows' keys. */
-    static String signal(TableSpec table, List<Struct> rows) {
+    /** Sends one signal for the rows that satisfy a filter (SQL on the table's columns) and waits until Kafka has it. */
+    void requestSnapshot(TableSpec table, String filter) throws Exception {
+        producer.send(new ProducerRecord<>(topic, key, signal(table, filter))).get(60, TimeUnit.SECONDS);
+    }
+
+    /** A key range as a filter: {@code "id" >= 100 AND "id" < 200} (text keys in bytewise order); {@code true} for all. */
+    static String rangeFilter(TableSpec table, Segment segment) {
+        ColumnCodec key = table.keyColumns.get(0);
+        String ref = ColumnCodec.quote(key.name()) + (table.keyKind == TableSpec.KeyKind.TEXT ? " COLLATE \"C\"" : "");
+        List<String> parts = new java.util.ArrayList<>();
+        if (segment.lo() != null) {
+            parts.add(ref + " >= " + literal(segment.lo(), key));
+        }
+        if (segment.hi() != null) {
+            parts.add(ref + " < " + literal(segment.hi(), key));
+        }
+        return parts.isEmpty() ? "true" : String.join(" AND ", parts);
+    }
+
+    /** The signal's JSON: an incremental snapshot of the table, restricted to the rows that satisfy the filter. */
+    static String signal(TableSpec table, String filter) {
         String collection = table.name.schema() + "." + table.name.table();
         ObjectNode signal = SearchSide.JSON.createObjectNode().put("type", "execute-snapshot");
         ObjectNode data = signal.putObject("data").put("type", "incremental");
         data.putArray("data-collections").add(collection);
-        data.putArray("additional-conditions").addObject().put("data-collection", collection).put("filter", filter(table, rows));
+        data.putArray("additional-conditions").addObject().put("data-collection", collection).put("filter", filter);
         return signal.toString();
     }
 

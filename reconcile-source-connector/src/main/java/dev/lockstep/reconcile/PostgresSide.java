@@ -235,6 +235,44 @@ final class PostgresSide implements AutoCloseable {
         }
     }
 
+    /**
+     * Every row of a segment with its values and xmin, streamed through a cursor ({@code fetchSize} rows in memory at a
+     * time) to {@code each}; no hash is computed (the stream's transforms compute it from the values). For loading
+     * a segment that has no documents at all.
+     */
+    long forEachRow(TableSpec table, StreamRecords records, Segment segment, int fetchSize, RowConsumer each) throws Exception {
+        snapshot();
+        StringBuilder sql = new StringBuilder("SELECT t.xmin::text::int8");
+        for (ColumnCodec c : table.columns) {
+            sql.append(", ").append(c.select("t"));
+        }
+        sql.append(" FROM ").append(table.qualified()).append(" t WHERE ").append(range(table, segment));
+        long n = 0;
+        try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
+            ps.setFetchSize(fetchSize);
+            bindRange(ps, 1, segment);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<Object> values = new ArrayList<>(table.columns.size());
+                while (rs.next()) {
+                    values.clear();
+                    for (int i = 0; i < table.columns.size(); i++) {
+                        values.add(table.columns.get(i).read(rs, 2 + i));
+                    }
+                    each.accept(records.row(values), rs.getLong(1));
+                    if (++n % fetchSize == 0) {
+                        throttle.acquire(fetchSize);
+                    }
+                }
+            }
+        }
+        throttle.acquire(n % fetchSize);
+        return n;
+    }
+
+    interface RowConsumer {
+        void accept(org.apache.kafka.connect.data.Struct row, long xmin) throws Exception;
+    }
+
     /** The rows with these document ids that exist, by id, with their values. */
     Map<String, Observed.Row> rowsById(TableSpec table, StreamRecords records, Collection<String> ids) throws SQLException {
         snapshot();

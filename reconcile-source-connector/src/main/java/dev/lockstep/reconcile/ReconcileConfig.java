@@ -48,6 +48,7 @@ public final class ReconcileConfig extends AbstractConfig {
     public static final String COMPARE_MODE = "compare.mode";
     public static final String DEEP_SAMPLE_PERCENT = "deep.sample.percent";
     public static final String SEGMENT_REUSE_UNCHANGED = "segment.reuse.unchanged";
+    public static final String LOAD_UNINDEXED_SEGMENTS = "load.unindexed.segments";
 
     public static final String REPAIR_MODE = "repair.mode";
     public static final String SIGNAL_TOPIC = "signal.kafka.topic";
@@ -186,6 +187,12 @@ public final class ReconcileConfig extends AbstractConfig {
                         + "(the sum of a hash of key and xmin, and the count) are unchanged: the run reads the versions instead of "
                         + "hashing the content. The OpenSearch side is always computed afresh. A restarted task hashes everything once.",
                 COMPARE_GROUP, ++order, Width.SHORT, "Reuse unchanged segments");
+        def.define(LOAD_UNINDEXED_SEGMENTS, Type.BOOLEAN, true, Importance.MEDIUM,
+                "A top-level segment with rows and no document at all (a new table or pipeline, a lost index) is loaded whole "
+                        + "instead of bisected: its rows are read once and written into the topic as repairs are (or, with "
+                        + "repair.mode=debezium-signal, Debezium is asked for its key range), not capped by repair.max.per.run, "
+                        + "and validated by comparing the segment's checksums again. Its rows count as missing.",
+                COMPARE_GROUP, ++order, Width.SHORT, "Load unindexed segments");
 
         order = 0;
         def.define(REPAIR_MODE, Type.STRING, "kafka", ConfigDef.CaseInsensitiveValidString.in("kafka", "report-only", "debezium-signal"),

@@ -101,17 +101,28 @@ final class Reconciler {
             StreamRecords records = new StreamRecords(table, config.topicLayout(), config.documentOptions(), connectorName,
                     pg.connection().getCatalog());
             view = search.open(table);
-            SegmentComparer.Result compared = new SegmentComparer(table, records, search, view, config,
-                    config.getBoolean(ReconcileConfig.SEGMENT_REUSE_UNCHANGED) ? caches.computeIfAbsent(assignment.toString(), k -> new RowVersionCache()) : null)
-                    .compare(connections, assignment);
+            SegmentComparer comparer = new SegmentComparer(table, records, search, view, config,
+                    config.getBoolean(ReconcileConfig.SEGMENT_REUSE_UNCHANGED) ? caches.computeIfAbsent(assignment.toString(), k -> new RowVersionCache()) : null);
+            SegmentComparer.Result compared = comparer.compare(connections, assignment);
             gauges.rowsCompared.increment(compared.sourceRows.get());
             TableRun tableRun = new TableRun(table, records, search, config, signals);
             tableRun.settle(pg, compared.candidates);
             boolean repairs = config.repairMode() != ReconcileConfig.RepairMode.REPORT_ONLY;
+            SegmentLoad load = null;
+            if (repairs && !compared.unindexed.isEmpty()) {
+                String database = pg.connection().getCatalog();
+                load = new SegmentLoad(table, () -> new StreamRecords(table, config.topicLayout(), config.documentOptions(), connectorName,
+                        database), search, config, signals, compared.unindexed);
+                load.load(connections, outlet, assignment.partition(), previous.offset());
+            }
             if (repairs && tableRun.confirmedCount() > 0) {
                 Map<String, long[]> repaired = tableRun.repair(pg, outlet, assignment.partition(), previous.offset());
                 tableRun.validate(pg, repaired, outlet);
             }
+            if (load != null) {
+                load.validate(pg, comparer, outlet);
+            }
+            tableRun.unindexed(compared.unindexedRows.get(), load);
             pg.freshSnapshot();
             ObjectNode tableReport = tableRun.report(pg, compared);
             if (!assignment.isWhole()) {
@@ -119,8 +130,8 @@ final class Reconciler {
                         .put("to", String.valueOf(assignment.span().hi()));
             }
             report.set("table", tableReport);
-            boolean verified = tableRun.confirmedCount() == 0 || (tableRun.repairsDeferred == 0
-                    && tableRun.count(TableRun.Outcome.STILL_WRONG) == 0 && repairs);
+            boolean verified = (tableRun.confirmedCount() == 0 && compared.unindexed.isEmpty()) || (repairs && tableRun.repairsDeferred == 0
+                    && tableRun.count(TableRun.Outcome.STILL_WRONG) == 0 && (load == null || load.unconfirmed() == 0));
             long ended = System.currentTimeMillis();
             if (verified) {
                 next = new TableState(started, ended, compared.firstSnapshotAt, runId);
@@ -133,11 +144,11 @@ final class Reconciler {
             gauges.scorePpm.set(Math.round(t.get("consistency_score").asDouble() * 10_000));
             gauges.unsettled.set(tableRun.unsettled);
             for (DriftClass c : DriftClass.values()) {
-                gauges.mismatches.get(c).set(tableRun.confirmed.get(c).size());
+                gauges.mismatches.get(c).set(tableRun.count(c));
             }
             gauges.stillWrong.set(tableRun.count(TableRun.Outcome.STILL_WRONG));
-            gauges.repairs("emitted", tableRun.repairsEmitted);
-            gauges.repairs("repaired", tableRun.count(TableRun.Outcome.REPAIRED));
+            gauges.repairs("emitted", tableRun.repairsEmitted + (load == null ? 0 : load.rows.get()));
+            gauges.repairs("repaired", tableRun.count(TableRun.Outcome.REPAIRED) + (load == null ? 0 : load.confirmedRows.get()));
             gauges.repairs("superseded", tableRun.count(TableRun.Outcome.SUPERSEDED));
             gauges.repairs("still_wrong", tableRun.count(TableRun.Outcome.STILL_WRONG));
             LOG.info("Reconciler {} run {}: {} score {} ({} source rows, {} documents), mismatches {}, repairs {}", connectorName, runId,

@@ -30,6 +30,9 @@ final class SegmentComparer {
         final AtomicLong segmentsCompared = new AtomicLong();
         /** Top-level segments whose PostgreSQL checksum was reused: their row versions had not changed. */
         final AtomicLong segmentsReused = new AtomicLong();
+        /** Top-level segments with rows and no document at all, in key order: loaded whole ({@link SegmentLoad}), not bisected. */
+        final List<Segment> unindexed = java.util.Collections.synchronizedList(new ArrayList<>());
+        final AtomicLong unindexedRows = new AtomicLong();
         final AtomicLong leafRows = new AtomicLong();
         final AtomicLong candidatesDropped = new AtomicLong();
         /** Time spent waiting for each server, summed over the connections (it can exceed the wall-clock time). */
@@ -59,12 +62,14 @@ final class SegmentComparer {
     private final double deepSample;
     private final String lineageField;
     private final RowVersionCache cache;
+    private final boolean loadUnindexed;
     private final String hashExpression;
     private Result result;
 
     SegmentComparer(TableSpec table, StreamRecords records, SearchSide search, SearchSide.View view, ReconcileConfig config,
             RowVersionCache cache) {
         this.cache = cache;
+        this.loadUnindexed = config.getBoolean(ReconcileConfig.LOAD_UNINDEXED_SEGMENTS);
         this.hashExpression = dev.lockstep.smt.hash.HashSql.digest(table.hashColumns(), table.mapping, "t");
         this.table = table;
         this.records = records;
@@ -110,6 +115,12 @@ final class SegmentComparer {
                         Observed.Checksum o = docs.get().get(0);
                         result.sourceRows.addAndGet(p.count());
                         result.destinationDocs.addAndGet(o.count());
+                        if (loadUnindexed && o.count() == 0 && p.count() > 0) {
+                            result.segmentsCompared.incrementAndGet();
+                            result.unindexed.add(s);
+                            result.unindexedRows.addAndGet(p.count());
+                            continue;
+                        }
                         compare(pg, s, p, o, deepHere, result, extent);
                     }
                 } catch (Exception e) {
@@ -130,6 +141,7 @@ final class SegmentComparer {
         if (cache != null) {
             cache.retainOnly(top, result.sourceRows.get());
         }
+        result.unindexed.sort(java.util.Comparator.comparingInt(top::indexOf));
         result.wallNanos = System.nanoTime() - started;
         result.firstSnapshotAt = connections.stream().mapToLong(PostgresSide::firstSnapshotAt).filter(t -> t > 0).min().orElse(0);
         // Documents whose key field is missing lie in no key range: they have no row.
@@ -140,6 +152,11 @@ final class SegmentComparer {
             }
         }
         return result;
+    }
+
+    /** A top-level segment's PostgreSQL checksum now (in the connection's current snapshot), reusing it when unchanged. */
+    Observed.Checksum rowsChecksumNow(PostgresSide pg, Segment s) throws Exception {
+        return rowsChecksum(pg, s, new Result());
     }
 
     /** A top-level segment's PostgreSQL checksum: reused when its row versions are unchanged, else hashed. */

@@ -52,6 +52,9 @@ final class TableRun {
     int unsettled;
     int repairsEmitted;
     int repairsDeferred;
+    /** Rows of top-level segments without any document (counted as missing, not listed), and their load if one ran. */
+    private long unindexedRows;
+    private SegmentLoad load;
 
     TableRun(TableSpec table, StreamRecords records, SearchSide search, ReconcileConfig config, DebeziumSignals signals) {
         this.signals = signals;
@@ -116,6 +119,16 @@ final class TableRun {
         }
         return config.compareMode() != ReconcileConfig.CompareMode.DEEP
                 || FieldDiff.between(records.document(row.values(), 0, row.xmin()), doc.source(), lineageField).isEmpty();
+    }
+
+    void unindexed(long rows, SegmentLoad load) {
+        this.unindexedRows = rows;
+        this.load = load;
+    }
+
+    /** A class's count: the confirmed ids, and for missing also the rows of segments without documents. */
+    long count(DriftClass c) {
+        return confirmed.get(c).size() + (c == DriftClass.MISSING ? unindexedRows : 0);
     }
 
     int confirmedCount() {
@@ -272,7 +285,7 @@ final class TableRun {
         ObjectNode t = SearchSide.JSON.createObjectNode();
         t.put("table", table.toString()).put("index", table.index).put("topic", table.topic);
         long source = compared.sourceRows.get();
-        long mismatchedRows = confirmed.get(DriftClass.MISSING).size() + confirmed.get(DriftClass.DIFFERENT).size()
+        long mismatchedRows = count(DriftClass.MISSING) + confirmed.get(DriftClass.DIFFERENT).size()
                 + confirmed.get(DriftClass.STALE).size() + confirmed.get(DriftClass.SCHEMA).size();
         long matched = Math.max(0, source - mismatchedRows);
         t.put("source_rows", source).put("destination_documents", compared.destinationDocs.get()).put("matched", matched)
@@ -287,7 +300,10 @@ final class TableRun {
         for (DriftClass c : DriftClass.values()) {
             List<Mismatch> list = confirmed.get(c);
             ObjectNode node = classes.putObject(c.label());
-            node.put("count", list.size());
+            node.put("count", count(c));
+            if (c == DriftClass.MISSING && unindexedRows > 0) {
+                node.put("in_segments_without_documents", unindexedRows); // counted, not listed
+            }
             ArrayNode ids = node.putArray("ids");
             List<Mismatch> shown = list.subList(0, Math.min(maxIds, list.size()));
             Map<String, Observed.Row> rows = shown.isEmpty() ? Map.of() : pg.rowsById(table, records, shown.stream().map(Mismatch::id).toList());
@@ -313,6 +329,11 @@ final class TableRun {
                 .put("still_wrong", count(Outcome.STILL_WRONG));
         ArrayNode stillWrong = repairs.putArray("still_wrong_ids");
         outcomes.entrySet().stream().filter(e -> e.getValue() == Outcome.STILL_WRONG).limit(maxIds).forEach(e -> stillWrong.add(e.getKey()));
+        if (load != null) {
+            repairs.putObject("loaded").put("segments", load.written.size()).put("rows", load.rows.get())
+                    .put("confirmed_segments", load.confirmed.size()).put("confirmed_rows", load.confirmedRows.get())
+                    .put("unconfirmed_segments", load.unconfirmed()).put("write_ms", load.writeMs).put("validate_ms", load.validateMs);
+        }
         return t;
     }
 
