@@ -1,0 +1,193 @@
+package dev.lockstep.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.lockstep.it.Connectors;
+import dev.lockstep.it.Http;
+import dev.lockstep.it.LocalStack;
+import java.net.URI;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.awaitility.Awaitility;
+
+/**
+ * The first load of a table, from the moment the connectors are registered to the moment the reconciler reports
+ * 100% on it ({@code bin/lockstep-bench load [rows] [reconciler|snapshot|both]}), on {@code pgbench_accounts} made by
+ * {@code pgbench -i} (1M rows: scale 10). Two ways, side by side in one run:
+ * <ul>
+ *   <li>{@code reconciler}: Debezium streams from a slot created first ({@code snapshot.mode=no_data}); the reconciler's
+ *       first run finds the segments without documents and loads them through the table's topic on its connections,
+ *       validates them by checksum; a second run reports 100%;</li>
+ *   <li>{@code snapshot}: Debezium's initial snapshot with the shipped transforms, the sink indexes it; once every row
+ *       is searchable, the reconciler is registered and its first run reports 100%.</li>
+ * </ul>
+ * Printed per way: the total, its phases (rows written to the topic, topic to index, verification), and the CPU
+ * seconds of the worker, Kafka, OpenSearch and PostgreSQL over the whole load.
+ */
+public final class LoadBenchmark {
+    private static final String TABLE = "public.pgbench_accounts";
+
+    public static void main(String[] args) throws Exception {
+        int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        String ways = args.length > 1 ? args[1] : "both";
+        try (LocalStack stack = LocalStack.startOrReuse()) {
+            prepare(stack, rows);
+            if (!ways.equals("snapshot")) {
+                run(stack, rows, true);
+            }
+            if (!ways.equals("reconciler")) {
+                run(stack, rows, false);
+            }
+        }
+    }
+
+    /** pgbench's tables at the scale for {@code rows} (kept from an earlier run of the same size). */
+    private static void prepare(LocalStack stack, int rows) throws Exception {
+        try (Connection pg = DriverManager.getConnection(stack.pgUrl(), stack.pgUser(), stack.pgPassword());
+                Statement s = pg.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM " + TABLE)) {
+                rs.next();
+                if (rs.getLong(1) == rows) {
+                    System.out.printf("reusing %,d rows of %s%n", rows, TABLE);
+                    return;
+                }
+            } catch (java.sql.SQLException none) {
+                // no pgbench tables yet
+            }
+        }
+        URI pg = URI.create(stack.pgUrl().substring("jdbc:".length()));
+        long started = System.nanoTime();
+        ProcessBuilder pgbench = new ProcessBuilder("/usr/lib/postgresql/15/bin/pgbench", "-i", "-q", "-s", String.valueOf(Math.max(1, rows / 100_000)),
+                "-h", pg.getHost(), "-p", String.valueOf(pg.getPort()), "-U", stack.pgUser(), pg.getPath().substring(1)).inheritIO();
+        pgbench.environment().put("PGPASSWORD", stack.pgPassword() == null ? "" : stack.pgPassword());
+        if (pgbench.start().waitFor() != 0) {
+            throw new IllegalStateException("pgbench -i failed");
+        }
+        System.out.printf("pgbench -i: %,d rows in %.1f s%n", rows, (System.nanoTime() - started) / 1e9);
+    }
+
+    private static void run(LocalStack stack, int rows, boolean throughReconciler) throws Exception {
+        Connectors connectors = new Connectors(stack);
+        String name = "lb" + Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
+        String index = name + "-accounts";
+        String topic = name + ".public.pgbench_accounts";
+        Map<String, String> source = connectors.fromFile("lockstep-postgres-source");
+        source.put("topic.prefix", name);
+        source.put("slot.name", name);
+        source.put("publication.name", name);
+        source.put("table.include.list", TABLE);
+        source.put("snapshot.mode", throughReconciler ? "no_data" : "initial");
+        Map<String, String> sink = connectors.fromFile("lockstep-opensearch-sink");
+        sink.put("topics", topic);
+        sink.put("index.name.pattern", index);
+        sink.put("errors.deadletterqueue.topic.name", name + "-dlq");
+        Map<String, String> reconciler = connectors.fromFile("lockstep-reconciler");
+        reconciler.put("tables", TABLE);
+        reconciler.put("topic.prefix", name);
+        reconciler.put("index.name.pattern", index);
+        reconciler.put("compare.mode", "hash");
+        reconciler.put("audit.topic", name + "-audit");
+        reconciler.put("audit.index", name + "-audit");
+        reconciler.put("schedule.interval.ms", "86400000");
+        reconciler.put("schedule.initial.delay.ms", "0");
+        reconciler.put("settle.ms", "1000");
+        reconciler.put("validation.timeout.ms", "600000");
+        Path pids = stack.stackDir().resolve("pids");
+        LatencyBenchmark.Cpu cpuStart = LatencyBenchmark.Cpu.read(pids);
+        long t0 = System.nanoTime();
+        try {
+            connectors.create(name + "-source", source);
+            connectors.create(name + "-sink", sink);
+            double searchable;
+            JsonNode first;
+            JsonNode last;
+            if (throughReconciler) {
+                connectors.create(name, reconciler);
+                first = awaitRun(stack, name, null);
+                searchable = awaitSearchable(stack, index, rows, t0);
+                Http.post(stack.connectUrl() + "/lockstep/reconcile/" + name + "/runs", null);
+                last = awaitRun(stack, name, first.path("run_id").asText());
+            } else {
+                searchable = awaitSearchable(stack, index, rows, t0);
+                connectors.create(name, reconciler);
+                first = awaitRun(stack, name, null);
+                last = first;
+            }
+            double total = (System.nanoTime() - t0) / 1e9;
+            LatencyBenchmark.Cpu cpuEnd = LatencyBenchmark.Cpu.read(pids);
+            JsonNode t = last.path("table");
+            System.out.printf("%n%s: %,d rows, registration to the reconciler's 100%%: %.1f s (score %s, verified %s)%n",
+                    throughReconciler ? "through the reconciler (snapshot.mode=no_data, segments loaded by the reconciler)"
+                            : "Debezium's snapshot (snapshot.mode=initial), then the reconciler", rows, total, t.path("consistency_score"),
+                    last.path("verified"));
+            if (throughReconciler) {
+                JsonNode loaded = first.path("table").path("repairs").path("loaded");
+                System.out.printf("  first run %.1f s: compare %s ms; rows written to the topic in %.1f s (%s segments, %s rows); "
+                        + "validated by checksum %.1f s after (%s confirmed)%n", first.path("duration_ms").asLong() / 1000.0,
+                        first.path("table").path("compare_ms").path("wall"), loaded.path("write_ms").asLong() / 1000.0, loaded.path("segments"),
+                        loaded.path("rows"), loaded.path("validate_ms").asLong() / 1000.0, loaded.path("confirmed_rows"));
+            }
+            System.out.printf("  every row searchable after %.1f s; the reconciler's last run took %.1f s%n", searchable,
+                    last.path("duration_ms").asLong() / 1000.0);
+            System.out.print("  " + cpuEnd.summary(cpuStart, total));
+        } finally {
+            connectors.deleteQuietly(name);
+            connectors.deleteQuietly(name + "-sink");
+            connectors.deleteQuietly(name + "-source");
+            dropSlot(stack, name);
+            Http.delete(stack.openSearchUrl() + "/" + index);
+            Http.delete(stack.openSearchUrl() + "/" + name + "-audit");
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
+                admin.deleteTopics(List.of(topic, name + "-audit", name + "-dlq")).all().get();
+            } catch (Exception e) {
+                System.out.println("  (topics not deleted: " + e.getMessage() + ")");
+            }
+        }
+    }
+
+    private static double awaitSearchable(LocalStack stack, String index, int rows, long t0) {
+        Awaitility.await(index + " holds every row").atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Http.Response r = Http.get(stack.openSearchUrl() + "/" + index + "/_count");
+            return r.status() == 200 && r.body().path("count").asLong() >= rows;
+        });
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static JsonNode awaitRun(LocalStack stack, String reconciler, String after) {
+        JsonNode[] out = new JsonNode[1];
+        Awaitility.await("a run of " + reconciler).atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+                .until(() -> {
+                    Http.Response r = Http.get(stack.connectUrl() + "/lockstep/reconcile/" + reconciler + "/runs?size=1");
+                    if (r.status() != 200 || r.body().isEmpty()) {
+                        return false;
+                    }
+                    String id = r.body().get(0).path("run_id").asText();
+                    if (id.equals(after)) {
+                        return false;
+                    }
+                    out[0] = Http.get(stack.connectUrl() + "/lockstep/reconcile/" + reconciler + "/runs/" + id).body().path("tables").get(0);
+                    return true;
+                });
+        return out[0];
+    }
+
+    private static void dropSlot(LocalStack stack, String name) {
+        try (Connection pg = DriverManager.getConnection(stack.pgUrl(), stack.pgUser(), stack.pgPassword());
+                Statement s = pg.createStatement()) {
+            Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + name + "'");
+                return true;
+            });
+            s.execute("DROP PUBLICATION IF EXISTS " + name);
+        } catch (Exception e) {
+            System.out.println("  (slot not dropped: " + e.getMessage() + ")");
+        }
+    }
+}
