@@ -10,8 +10,10 @@ public final class RecordLocation {
     }
 
     public static String of(ConnectRecord<?> record) {
-        StringBuilder sb = new StringBuilder("topic=").append(record.topic())
-                .append(" partition=").append(record.kafkaPartition());
+        StringBuilder sb = new StringBuilder("topic=").append(record.topic());
+        if (record.kafkaPartition() != null) {
+            sb.append(" partition=").append(record.kafkaPartition()); // a source record's is chosen later, by the producer
+        }
         if (record instanceof SinkRecord sinkRecord) {
             sb.append(" offset=").append(sinkRecord.kafkaOffset());
         } else if (record instanceof SourceRecord sourceRecord && sourceRecord.sourceOffset() != null) {
