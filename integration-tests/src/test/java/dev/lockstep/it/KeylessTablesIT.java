@@ -61,7 +61,7 @@ class KeylessTablesIT {
             }
             List<String> keyed = new ArrayList<>(PGBENCH_KEYED);
             keyed.add("events");
-            p.start(source, Map.of(), keyed, "pgbench_accounts", "pgbench_tellers", "pgbench_branches", "pgbench_history",
+            p.start("", source, Map.of(), keyed, "pgbench_accounts", "pgbench_tellers", "pgbench_branches", "pgbench_history",
                     "events", "tagged");
             Awaitility.await("the snapshot of 100,000 accounts searchable").atMost(Duration.ofSeconds(180))
                     .pollInterval(Duration.ofSeconds(2)).until(() -> count(stack, index(p, "pgbench_accounts")) == 100_000);
@@ -147,12 +147,14 @@ class KeylessTablesIT {
                 return a.path("tid").asText() + ":" + a.path("bid").asText() + ":" + a.path("aid").asText() + ":" + a.path("delta").asText();
             }).toList();
             assertThat(deadHistory).as("every pgbench_history row, once, with its values").containsExactlyInAnyOrderElementsOf(history);
+            assertThat(byTable.get(p.name + ".pgbench_history no_key ToSearchDocument").get(0).path("after").path("mtime").isIntegralNumber())
+                    .as("Debezium's change event as it was (microseconds), not converted for search").isTrue();
             assertThat(byTable.get(p.name + ".tagged bad_key ToSearchDocument").stream().map(v -> v.path("after").path("note").asText()))
                     .containsExactlyInAnyOrderElementsOf(tagged);
 
             String metrics = Http.getAny(stack.connectUrl() + "/metrics").text();
-            assertThat(metric(metrics, p.name + ".pgbench_history", "no_key")).isEqualTo(history.size());
-            assertThat(metric(metrics, p.name + ".tagged", "bad_key")).isEqualTo(tagged.size());
+            assertThat(metric(metrics, p.name + ".pgbench_history", "no_key", "errors_topic")).isEqualTo(history.size());
+            assertThat(metric(metrics, p.name + ".tagged", "bad_key", "errors_topic")).isEqualTo(tagged.size());
             String log = Files.readString(stack.stackDir().resolve("logs/connect.log"));
             long warnings = log.lines().filter(l -> l.contains("WARN") && l.contains("table " + p.name + ".pgbench_history")).count();
             assertThat(warnings).as("named in the log, at most once a minute").isBetween(1L, 3L);
@@ -164,6 +166,34 @@ class KeylessTablesIT {
                         .pollInterval(Duration.ofSeconds(1)).until(() -> single(s, "SELECT (confirmed_flush_lsn >= '" + lsnBeforeMarker
                                 + "'::pg_lsn)::text FROM pg_replication_slots WHERE slot_name = '" + p.name + "'").equals("true"));
             }
+        }
+    }
+
+    @Test
+    void inTheChangeEventLayoutAKeylessTableGoesToTheSinksDeadLetterQueueCountedAndTheSinkRuns(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "klce")) {
+            p.sql("CREATE SCHEMA ${schema}",
+                    "CREATE TABLE ${schema}.items (id bigint PRIMARY KEY, name text)",
+                    "CREATE TABLE ${schema}.audit (at timestamptz NOT NULL DEFAULT now(), what text)");
+            p.start("change-events/", Map.of(), Map.of(), List.of("items", "audit"), "items", "audit");
+            try (Connection pg = p.connect(); Statement s = pg.createStatement()) {
+                for (int i = 1; i <= 50; i++) {
+                    s.execute("INSERT INTO " + p.name + ".items VALUES (" + i + ", 'item " + i + "')");
+                    s.execute("INSERT INTO " + p.name + ".audit (what) VALUES ('added " + i + "')");
+                }
+                s.execute("UPDATE " + p.name + ".items SET name = 'renamed' WHERE id <= 10");
+            }
+            Awaitility.await("every item searchable").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
+                    .ignoreExceptions().untilAsserted(() -> assertSameRows(stack, p, "items", "id"));
+            List<Topics.Event> deadLetters = Topics.read(stack, p.dlq(), Duration.ofSeconds(60), read -> read.size() >= 50);
+            assertThat(deadLetters).hasSize(50).allSatisfy(e -> {
+                assertThat(header(e, "__connect.errors.topic")).isEqualTo(p.topic("audit"));
+                assertThat(header(e, "__connect.errors.exception.message")).contains("record has no key");
+            });
+            assertThat(Topics.endOffsets(stack, p.dlq())).isEqualTo(50);
+            assertThat(p.sinkTaskState()).isEqualTo("RUNNING");
+            assertThat(metric(Http.getAny(stack.connectUrl() + "/metrics").text(), p.name + ".audit", "no_key", "thrown"))
+                    .isEqualTo(50);
         }
     }
 
@@ -206,8 +236,9 @@ class KeylessTablesIT {
         assertThat(wrong).as(table + ": rows whose document differs").isEmpty();
     }
 
-    private static long metric(String scrape, String table, String reason) {
-        Matcher m = Pattern.compile("^lockstep_transform_dead_letter_records_total\\{reason=\"" + reason + "\",table=\""
+    private static long metric(String scrape, String table, String reason, String handling) {
+        Matcher m = Pattern.compile("^lockstep_transform_rejected_records_total\\{handling=\"" + handling + "\",reason=\""
+                + reason + "\",table=\""
                 + Pattern.quote(table) + "\",transform=\"ToSearchDocument\"} ([0-9.E]+)$", Pattern.MULTILINE).matcher(scrape);
         assertThat(m.find()).as("metric for " + table + " in /metrics").isTrue();
         return (long) Double.parseDouble(m.group(1));

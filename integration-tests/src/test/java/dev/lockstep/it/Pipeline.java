@@ -46,20 +46,23 @@ final class Pipeline implements AutoCloseable {
 
     /** Starts the source for the given tables and a sink into indices named after the topics. */
     void start(Map<String, String> sinkOverrides, String... tables) {
-        start(Map.of(), sinkOverrides, java.util.List.of(tables), tables);
+        start("", Map.of(), sinkOverrides, java.util.List.of(tables), tables);
     }
 
-    /** As {@link #start(Map, String...)}, with source options too, and a sink for some of the source's tables only. */
-    void start(Map<String, String> sourceOverrides, Map<String, String> sinkOverrides, java.util.List<String> sinkTables,
-            String... tables) {
-        Map<String, String> source = connectors.fromFile("lockstep-postgres-source");
+    /**
+     * As {@link #start(Map, String...)}, with source options too, and a sink for some of the source's tables only;
+     * {@code layout} is the folder of config/connectors to take the configs from ("" or "change-events/").
+     */
+    void start(String layout, Map<String, String> sourceOverrides, Map<String, String> sinkOverrides,
+            java.util.List<String> sinkTables, String... tables) {
+        Map<String, String> source = connectors.fromFile(layout + "lockstep-postgres-source");
         source.put("topic.prefix", name);
         source.put("slot.name", name);
         source.put("publication.name", name);
         source.put("table.include.list", String.join(",", java.util.Arrays.stream(tables).map(t -> name + "." + t).toList()));
         source.putAll(sourceOverrides);
         connectors.create(name + "-source", source);
-        Map<String, String> sink = connectors.fromFile("lockstep-opensearch-sink");
+        Map<String, String> sink = connectors.fromFile(layout + "lockstep-opensearch-sink");
         sink.put("topics", String.join(",", sinkTables.stream().map(this::topic).toList()));
         sink.put("index.name.pattern", "${topic}");
         sink.put("errors.deadletterqueue.topic.name", dlq());

@@ -15,25 +15,26 @@ import org.apache.kafka.connect.sink.SinkRecord;
  * <ul>
  *   <li>In a source connector's chain (Debezium's, the default layout) the record goes, unchanged (key, value,
  *       headers, source offset), to the topic {@value #ERRORS_TOPIC_CONFIG} names, with the reason in
- *       {@code lockstep.error.*} headers; it is counted per table ({@link DeadLetterCounts}, a metric) and logged
- *       ({@link DeadLetterWarnings}). The stream of every other record and table goes on.</li>
+ *       {@code lockstep.error.*} headers. The stream of every other record and table goes on.</li>
  *   <li>In a sink connector's chain (the change-event layout) the transform throws, so that the sink connector's
  *       own {@code errors.tolerance} and {@code errors.deadletterqueue.topic.name} handle it, as Connect does for any
  *       transform; a sink record cannot be redirected to another topic.</li>
  *   <li>With {@value #ERRORS_TOPIC_CONFIG} empty the transform throws in either chain (Connect's errors.tolerance
  *       decides: by default the task fails).</li>
  * </ul>
- * Transforms after the failing one pass a dead-lettered record on unchanged ({@link #isDeadLetter}).
+ * Either way the record is counted per table ({@link RejectedRecordCounts}, a metric) and logged
+ * ({@link RejectedRecordWarnings}). Transforms after the failing one pass a dead-lettered record on unchanged
+ * ({@link #isDeadLetter}).
  */
 public final class DeadLetters {
     public static final String ERRORS_TOPIC_CONFIG = "errors.topic";
     static final String ERRORS_TOPIC_DOC = "Topic for records this transform cannot turn into a document (e.g. a table "
             + "without a primary key), in a source connector's chain: the record goes there unchanged, with the reason in "
             + "the headers lockstep.error.reason, lockstep.error.message, lockstep.error.table, lockstep.error.transform "
-            + "and lockstep.error.topic, is counted per table in the metric lockstep_transform_dead_letter_records_total and "
-            + "logged, and the stream goes on. The default is the sink's dead-letter topic in the shipped configs; keep it out "
-            + "of the sink's topics. In a sink connector's chain the transform throws, for the sink's errors.tolerance and "
-            + "dead-letter queue. Empty: throw in either chain (Connect's errors.tolerance decides).";
+            + "and lockstep.error.topic, and the stream goes on. The default is the sink's dead-letter topic in the shipped "
+            + "configs; keep it out of the sink's topics. In a sink connector's chain the transform throws, for the sink's "
+            + "errors.tolerance and dead-letter queue. Empty: throw in either chain (Connect's errors.tolerance decides). "
+            + "Either way the record is counted per table in the metric lockstep_transform_rejected_records_total and logged.";
     public static final String DEFAULT_TOPIC = "lockstep-dlq";
 
     /** The reason's code (see {@link FailureReason}). */
@@ -49,7 +50,7 @@ public final class DeadLetters {
 
     private final String transform;
     private final String topic;
-    private final DeadLetterWarnings warnings = new DeadLetterWarnings(System::nanoTime);
+    private final RejectedRecordWarnings warnings = new RejectedRecordWarnings(System::nanoTime);
 
     private DeadLetters(String transform, String topic) {
         this.transform = transform;
@@ -71,14 +72,21 @@ public final class DeadLetters {
         return record.headers().lastWithName(REASON) != null;
     }
 
-    /** The record on its way to the dead-letter topic, or {@code failure} thrown where routing is not possible. */
+    /**
+     * The record on its way to the dead-letter topic, or {@code failure} thrown where routing is not possible (a sink
+     * record; {@value #ERRORS_TOPIC_CONFIG} empty). Counted and logged either way.
+     */
     public <R extends ConnectRecord<R>> R route(R record, RecordFailure failure) {
-        if (topic.isEmpty() || record instanceof SinkRecord) {
+        String table = RecordTable.of(record);
+        boolean thrown = topic.isEmpty() || record instanceof SinkRecord;
+        RejectedRecordCounts.increment(new RejectedRecordCounts.Key(transform, table, failure.reason().code(),
+                thrown ? RejectedRecordCounts.THROWN : RejectedRecordCounts.ERRORS_TOPIC));
+        warnings.warn(transform, table, failure.reason(), failure.getMessage(), thrown
+                ? "it is left to the connector's errors.tolerance (in a sink's chain, its dead-letter queue)"
+                : "it went to the dead-letter topic " + topic + " with its reason in lockstep.error.* headers");
+        if (thrown) {
             throw failure;
         }
-        String table = RecordTable.of(record);
-        DeadLetterCounts.increment(transform, table, failure.reason());
-        warnings.warn(transform, table, failure.reason(), failure.getMessage(), topic);
         Headers headers = record.headers().duplicate()
                 .addString(REASON, failure.reason().code())
                 .addString(MESSAGE, failure.getMessage())

@@ -59,6 +59,10 @@ class DeadLettersTest {
         return document.apply(hash.apply(sync.apply(in)));
     }
 
+    static long count(String transform, String table, FailureReason reason, String handling) {
+        return RejectedRecordCounts.count(new RejectedRecordCounts.Key(transform, table, reason.code(), handling));
+    }
+
     static String header(SourceRecord record, String name) {
         Header h = record.headers().lastWithName(name);
         return h == null ? null : String.valueOf(h.value());
@@ -66,7 +70,7 @@ class DeadLettersTest {
 
     @Test
     void aRecordWithoutKeyGoesUnchangedToTheDeadLetterTopicWithItsReasonAndIsCounted() {
-        long before = DeadLetterCounts.count("ToSearchDocument", "s.keyless1", FailureReason.NO_KEY);
+        long before = count("ToSearchDocument", "s.keyless1", FailureReason.NO_KEY, RejectedRecordCounts.ERRORS_TOPIC);
         Struct value = envelope("keyless1", "c", row(7));
         SourceRecord out = chain(sourceRecord("keyless1", null, null, value), Map.of());
 
@@ -83,7 +87,7 @@ class DeadLettersTest {
         assertThat(header(out, DeadLetters.TOPIC)).isEqualTo("db.s.keyless1");
         assertThat(header(out, DeadLetters.MESSAGE)).contains("record has no key").contains("topic=db.s.keyless1");
         assertThat(header(out, Lineage.VERSION)).as("the lineage headers stay").isEqualTo("1000");
-        assertThat(DeadLetterCounts.count("ToSearchDocument", "s.keyless1", FailureReason.NO_KEY)).isEqualTo(before + 1);
+        assertThat(count("ToSearchDocument", "s.keyless1", FailureReason.NO_KEY, RejectedRecordCounts.ERRORS_TOPIC)).isEqualTo(before + 1);
     }
 
     @Test
@@ -94,7 +98,7 @@ class DeadLettersTest {
         assertThat(out.topic()).isEqualTo("lockstep-dlq");
         assertThat(header(out, DeadLetters.REASON)).isEqualTo("bad_key");
         assertThat(header(out, DeadLetters.MESSAGE)).contains("only scalar key columns");
-        assertThat(DeadLetterCounts.count("ToSearchDocument", "s.tagged1", FailureReason.BAD_KEY)).isEqualTo(1);
+        assertThat(count("ToSearchDocument", "s.tagged1", FailureReason.BAD_KEY, RejectedRecordCounts.ERRORS_TOPIC)).isEqualTo(1);
     }
 
     @Test
@@ -118,8 +122,8 @@ class DeadLettersTest {
         assertThat(header(out, DeadLetters.TRANSFORM)).isEqualTo("ContentHash");
         assertThat(header(out, DeadLetters.MESSAGE)).contains("multi-dimensional");
         assertThat(out.headers().allWithName(DeadLetters.REASON)).toIterable().hasSize(1);
-        assertThat(DeadLetterCounts.count("ToSearchDocument", "s.grids1", FailureReason.BAD_VALUE)).isZero();
-        assertThat(DeadLetterCounts.count("ContentHash", "s.grids1", FailureReason.BAD_VALUE)).isEqualTo(1);
+        assertThat(count("ToSearchDocument", "s.grids1", FailureReason.BAD_VALUE, RejectedRecordCounts.ERRORS_TOPIC)).isZero();
+        assertThat(count("ContentHash", "s.grids1", FailureReason.BAD_VALUE, RejectedRecordCounts.ERRORS_TOPIC)).isEqualTo(1);
     }
 
     @Test
@@ -154,7 +158,7 @@ class DeadLettersTest {
         document.configure(Map.of());
         SinkRecord in = new SinkRecord("db.s.keyless3", 0, null, null, ENVELOPE, envelope("keyless3", "c", row(1)), 5L);
         assertThatThrownBy(() -> document.apply(in)).isInstanceOf(DataException.class).hasMessageContaining("no key");
-        assertThat(DeadLetterCounts.count("ToSearchDocument", "s.keyless3", FailureReason.NO_KEY)).isZero();
+        assertThat(count("ToSearchDocument", "s.keyless3", FailureReason.NO_KEY, RejectedRecordCounts.THROWN)).as("counted, though Connect handles it").isEqualTo(1);
     }
 
     @Test

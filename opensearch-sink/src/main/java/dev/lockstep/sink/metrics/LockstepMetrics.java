@@ -12,7 +12,7 @@ public final class LockstepMetrics {
     private static final PrometheusMeterRegistry REGISTRY = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     static {
-        // The transforms (in Debezium's tasks too) count dead letters in the same class loader; show them here.
+        // The transforms (in Debezium's tasks too) count rejected records in the same class loader; show them here.
         TransformMetrics.bind(REGISTRY);
     }
 

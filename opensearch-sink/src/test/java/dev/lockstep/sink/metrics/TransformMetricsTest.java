@@ -38,15 +38,15 @@ class TransformMetricsTest {
         keylessRecord("late");
         keylessRecord("late");
         keylessRecord("late");
-        assertThat(registry.get(TransformMetrics.DEAD_LETTERS).tags("transform", "ToSearchDocument", "table", "m.early", "reason", "no_key")
+        assertThat(registry.get(TransformMetrics.REJECTED).tags("transform", "ToSearchDocument", "table", "m.early", "reason", "no_key", "handling", "errors_topic")
                 .functionCounter().count()).isEqualTo(2.0);
-        assertThat(registry.get(TransformMetrics.DEAD_LETTERS).tags("table", "m.late").functionCounter().count()).isEqualTo(3.0);
+        assertThat(registry.get(TransformMetrics.REJECTED).tags("table", "m.late").functionCounter().count()).isEqualTo(3.0);
     }
 
     @Test
     void theBundlesRegistryServesThemAtMetrics() {
         keylessRecord("scraped");
         assertThat(new MetricsRestExtension.MetricsResource().scrape()).contains(
-                "lockstep_transform_dead_letter_records_total{reason=\"no_key\",table=\"m.scraped\",transform=\"ToSearchDocument\"} 1.0");
+                "lockstep_transform_rejected_records_total{handling=\"errors_topic\",reason=\"no_key\",table=\"m.scraped\",transform=\"ToSearchDocument\"} 1.0");
     }
 }

@@ -8,11 +8,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The WARN log lines of dead-lettered records: the first record of a table and reason at once, then at most one
- * line per table and reason per interval, with the number of records since the last line. A keyless table under
- * load sends thousands of records a second; one line each would drown the worker's log.
+ * The WARN log lines of records a transform could not turn into documents: the first record of a table and reason
+ * at once, then at most one line per table and reason per interval, with the number of records since the last line.
+ * A keyless table under load sends thousands of records a second; one line each would drown the worker's log.
  */
-final class DeadLetterWarnings {
+final class RejectedRecordWarnings {
     static final Duration INTERVAL = Duration.ofMinutes(1);
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
 
@@ -28,25 +28,26 @@ final class DeadLetterWarnings {
     private final Map<Key, Window> windows = new ConcurrentHashMap<>();
     private final LongSupplier nanoTime;
 
-    DeadLetterWarnings(LongSupplier nanoTime) {
+    RejectedRecordWarnings(LongSupplier nanoTime) {
         this.nanoTime = nanoTime;
     }
 
-    /** Records one dead letter; returns the line it logged, or null when the interval's line was already written. */
-    String warn(String transform, String table, FailureReason reason, String message, String topic) {
+    /**
+     * Records one rejected record; {@code where} says where it went. Returns the line it logged, or null when the
+     * interval's line was already written.
+     */
+    String warn(String transform, String table, FailureReason reason, String message, String where) {
         Window window = windows.computeIfAbsent(new Key(table, reason), k -> new Window());
         String line;
         synchronized (window) {
             long now = nanoTime.getAsLong();
-            boolean first = !window.logged;
-            if (!first && now - window.loggedAtNanos < INTERVAL.toNanos()) {
+            if (window.logged && now - window.loggedAtNanos < INTERVAL.toNanos()) {
                 window.suppressed++;
                 return null;
             }
-            line = (first ? "" : (window.suppressed + " more records of " + table + " went there in the last "
-                    + INTERVAL.toSeconds() + " s; the latest: ")) + transform + " cannot turn a record of table " + table
-                    + " into a search document (" + reason.code() + ": " + message + "); it went to the dead-letter topic "
-                    + topic + " with its reason in lockstep.error.* headers. " + hint(reason);
+            line = (window.logged ? window.suppressed + " more records of " + table + " in the last "
+                    + INTERVAL.toSeconds() + " s; the latest: " : "") + transform + " cannot turn a record of table " + table
+                    + " into a search document (" + reason.code() + ": " + message + "); " + where + ". " + hint(reason);
             window.logged = true;
             window.loggedAtNanos = now;
             window.suppressed = 0;
