@@ -3,8 +3,6 @@ package dev.lockstep.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.File;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,11 +41,11 @@ class KeylessTablesIT {
 
     @Test
     void pgbenchWithAKeylessHistoryTableKeepsEveryOtherTableInStepAndAccountsForEveryHistoryRow(LocalStack stack) throws Exception {
-        Path pgbench = pgbench();
+        Path pgbench = Pgbench.find();
         Assumptions.assumeTrue(pgbench != null, "pgbench (PostgreSQL's client tools) is not installed");
         try (Pipeline p = new Pipeline(stack, "kl")) {
             p.sql("CREATE SCHEMA ${schema}");
-            run(stack, p, pgbench, "-i", "-s", "1", "-q"); // 100,000 accounts; pgbench_history has no primary key
+            Pgbench.run(stack, p.name, pgbench, "-i", "-s", "1", "-q"); // 100,000 accounts; pgbench_history has no primary key
             p.sql("CREATE TABLE ${schema}.events (event_id bigint NOT NULL, note text)",
                     "CREATE UNIQUE INDEX events_event_id ON ${schema}.events (event_id)",
                     // Without a primary key PostgreSQL needs a replica identity to log updates and deletes at all.
@@ -76,7 +74,7 @@ class KeylessTablesIT {
                 }
             });
             watcher.start();
-            Process bench = start(stack, p, pgbench, "-T", "20", "-c", "2", "-j", "2");
+            Process bench = Pgbench.start(stack, p.name, pgbench, "-T", "20", "-c", "2", "-j", "2");
             try (Connection pg = p.connect(); Statement s = pg.createStatement()) {
                 for (int i = 1; i <= 200; i++) {
                     s.execute("INSERT INTO " + p.name + ".events VALUES (" + i + ", 'event " + i + "')");
@@ -273,45 +271,6 @@ class KeylessTablesIT {
             rs.next();
             return rs.getString(1);
         }
-    }
-
-    /** pgbench next to the stack's PostgreSQL, or on the PATH; null when neither has it. */
-    private static Path pgbench() throws Exception {
-        File[] versions = new File("/usr/lib/postgresql").listFiles();
-        if (versions != null) {
-            for (File v : versions) {
-                Path candidate = v.toPath().resolve("bin/pgbench");
-                if (Files.isExecutable(candidate)) {
-                    return candidate;
-                }
-            }
-        }
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path candidate = Path.of(dir, "pgbench");
-            if (Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
-    }
-
-    private static void run(LocalStack stack, Pipeline p, Path pgbench, String... args) throws Exception {
-        Process process = start(stack, p, pgbench, args);
-        assertThat(process.waitFor(300, TimeUnit.SECONDS)).as("pgbench " + String.join(" ", args) + " ends").isTrue();
-        assertThat(process.exitValue()).as("pgbench " + String.join(" ", args) + ", see its log in target/").isZero();
-    }
-
-    /** pgbench against the stack's database, its tables in the pipeline's schema (search_path), output in target/. */
-    private static Process start(LocalStack stack, Pipeline p, Path pgbench, String... args) throws Exception {
-        URI url = URI.create(stack.pgUrl().substring("jdbc:".length()));
-        List<String> command = new ArrayList<>(List.of(pgbench.toString()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(stack.repo().resolve("integration-tests/target/pgbench.log").toFile()));
-        builder.environment().putAll(Map.of("PGHOST", url.getHost(), "PGPORT", String.valueOf(url.getPort()),
-                "PGDATABASE", url.getPath().substring(1), "PGUSER", stack.pgUser(), "PGPASSWORD", stack.pgPassword(),
-                "PGOPTIONS", "-c search_path=" + p.name));
-        return builder.start();
     }
 
     private static void sleep(long ms) {

@@ -108,6 +108,10 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
             return convert(record);
         } catch (RecordFailure failure) {
             return deadLetters.route(record, failure);
+        } catch (RuntimeException unexpected) {
+            // Whatever else one record's content provokes must not stop the stream of every other record either.
+            return deadLetters.route(record, new RecordFailure(FailureReason.BAD_EVENT, "cannot handle the record at "
+                    + RecordLocation.of(record) + ": " + unexpected, unexpected));
         }
     }
 
@@ -117,10 +121,8 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
             return null;
         }
         Object row;
-        String op;
         if (value == null) {
             row = null;
-            op = "d";
         } else {
             ChangeEvent event;
             try {
@@ -128,7 +130,7 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
             } catch (RuntimeException e) {
                 throw new RecordFailure(FailureReason.BAD_EVENT, e.getMessage() + " at " + RecordLocation.of(record), e);
             }
-            op = event.op();
+            String op = String.valueOf(event.op());
             switch (op) {
                 case "c", "r", "u" -> row = event.after();
                 case "d" -> row = null;
