@@ -46,26 +46,39 @@ final class Pipeline implements AutoCloseable {
 
     /** Starts the source for the given tables and a sink into indices named after the topics. */
     void start(Map<String, String> sinkOverrides, String... tables) {
-        start(sinkOverrides, Map.of(), tables);
+        start("", Map.of(), sinkOverrides, java.util.List.of(tables), tables);
     }
 
     /** The same, with settings of the Debezium source changed. */
     void start(Map<String, String> sinkOverrides, Map<String, String> sourceOverrides, String... tables) {
-        Map<String, String> source = connectors.fromFile("lockstep-postgres-source");
-        source.putAll(sourceOverrides);
+        start("", sourceOverrides, sinkOverrides, java.util.List.of(tables), tables);
+    }
+
+    /**
+     * As {@link #start(Map, String...)}, with source options too, and a sink for some of the source's tables only;
+     * {@code layout} is the folder of config/connectors to take the configs from ("" or "change-events/").
+     */
+    void start(String layout, Map<String, String> sourceOverrides, Map<String, String> sinkOverrides,
+            java.util.List<String> sinkTables, String... tables) {
+        Map<String, String> source = connectors.fromFile(layout + "lockstep-postgres-source");
         source.put("topic.prefix", name);
         source.put("slot.name", name);
         source.put("publication.name", name);
         source.put("table.include.list", String.join(",", java.util.Arrays.stream(tables).map(t -> name + "." + t).toList()));
+        source.putAll(sourceOverrides);
         connectors.create(name + "-source", source);
-        Map<String, String> sink = connectors.fromFile("lockstep-opensearch-sink");
-        sink.put("topics", String.join(",", java.util.Arrays.stream(tables).map(this::topic).toList()));
+        Map<String, String> sink = connectors.fromFile(layout + "lockstep-opensearch-sink");
+        sink.put("topics", String.join(",", sinkTables.stream().map(this::topic).toList()));
         sink.put("index.name.pattern", "${topic}");
         sink.put("errors.deadletterqueue.topic.name", dlq());
         sink.putAll(sinkOverrides);
         connectors.create(name + "-sink", sink);
         connectors.awaitRunning(name + "-source");
         connectors.awaitRunning(name + "-sink");
+    }
+
+    String sourceTaskState() {
+        return Http.get(stack.connectUrl() + "/connectors/" + name + "-source/status").body().path("tasks").path(0).path("state").asText();
     }
 
     String sinkTaskState() {

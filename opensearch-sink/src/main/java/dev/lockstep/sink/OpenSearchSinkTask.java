@@ -280,7 +280,8 @@ public class OpenSearchSinkTask extends SinkTask {
             return key.toString();
         }
         throw new DataException("record key is a " + key.getClass().getSimpleName()
-                + ", not an id: add the transform dev.lockstep.smt.ToSearchDocument to the connector's transforms");
+                + ", not an id: run the transform dev.lockstep.smt.ToSearchDocument on the Debezium source (topics of documents) "
+                + "or in this connector's transforms (topics of change events)");
     }
 
     private void ensureIndex(String index) {

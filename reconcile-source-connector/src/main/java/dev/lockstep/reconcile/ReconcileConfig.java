@@ -242,8 +242,12 @@ public final class ReconcileConfig extends AbstractConfig {
                 "Most ids a report lists (with their field differences) per class; the totals are always complete.",
                 AUDIT_GROUP, ++order, Width.SHORT, "Ids per report");
 
-        // The document options of the transform on the Debezium source, under the same names.
+        // The document options of the transform on the Debezium source, under the same names; not its dead-letter
+        // topic: a repair the transforms cannot make is reported by the reconciler itself.
         for (ConfigDef.ConfigKey key : ToSearchDocument.CONFIG_DEF.configKeys().values()) {
+            if (key.name.equals(dev.lockstep.smt.DeadLetters.ERRORS_TOPIC_CONFIG)) {
+                continue;
+            }
             def.define(key.name, key.type, key.defaultValue, key.validator, key.importance,
                     key.documentation + " (as on the source's ToSearchDocument transform)", "Documents", key.orderInGroup,
                     key.width, key.displayName);
@@ -290,7 +294,7 @@ public final class ReconcileConfig extends AbstractConfig {
     public Map<String, Object> documentOptions() {
         Map<String, Object> options = new HashMap<>();
         for (String key : ToSearchDocument.CONFIG_DEF.names()) {
-            if (originals().containsKey(key)) {
+            if (originals().containsKey(key) && !key.equals(dev.lockstep.smt.DeadLetters.ERRORS_TOPIC_CONFIG)) {
                 options.put(key, originals().get(key));
             }
         }

@@ -1,6 +1,7 @@
 package dev.lockstep.reconcile;
 
 import dev.lockstep.smt.ContentHash;
+import dev.lockstep.smt.DeadLetters;
 import dev.lockstep.smt.DocumentId;
 import dev.lockstep.smt.Lineage;
 import dev.lockstep.smt.SyncHeaders;
@@ -74,9 +75,12 @@ final class StreamRecords {
                 .field("op", Schema.STRING_SCHEMA)
                 .field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA)
                 .build();
-        sync.configure(documentOptions);
-        hash.configure(documentOptions);
-        document.configure(documentOptions);
+        // A repair the transforms cannot make is the reconciler's own error to report, not a dead letter.
+        Map<String, Object> transformOptions = new java.util.HashMap<>(documentOptions);
+        transformOptions.put(DeadLetters.ERRORS_TOPIC_CONFIG, "");
+        sync.configure(transformOptions);
+        hash.configure(transformOptions);
+        document.configure(transformOptions);
         Object separator = documentOptions.getOrDefault(ToSearchDocument.ID_SEPARATOR_CONFIG, "|");
         Object fields = documentOptions.get(ToSearchDocument.ID_FIELDS_CONFIG);
         this.ids = new DocumentId(separator.toString(), fields == null || fields.toString().isBlank() ? List.of()

@@ -1,6 +1,7 @@
 package dev.lockstep.smt;
 
 import java.util.Map;
+import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.data.Struct;
@@ -11,23 +12,37 @@ import org.apache.kafka.connect.transforms.Transformation;
  * Adds lineage and lag headers ({@link Lineage}) to every Debezium change event: source commit time, capture
  * time, commit-order LSN, event LSN, transaction id, schema.table, and the document version the sink must use
  * ({@link CommitLsnVersion}). Records that are not Debezium events (no {@code source} block) pass unchanged.
- * Put it first in the chain, before {@link ToSearchDocument} replaces the envelope.
+ * Put it first in the chain, before {@link ToSearchDocument} replaces the envelope. An event whose source block
+ * cannot be read goes to the dead-letter topic ({@link DeadLetters}).
  */
 public class SyncHeaders<R extends ConnectRecord<R>> implements Transformation<R> {
     public static final String OVERVIEW_DOC = "Adds lineage and lag headers (commit time, LSNs, txId, table, document "
             + "version) from Debezium's source block.";
 
-    public static final ConfigDef CONFIG_DEF = new ConfigDef();
+    public static final ConfigDef CONFIG_DEF = DeadLetters.addTo(new ConfigDef());
+
+    private DeadLetters deadLetters;
 
     @Override
     public void configure(Map<String, ?> props) {
+        deadLetters = DeadLetters.from(new AbstractConfig(CONFIG_DEF, props), "SyncHeaders");
     }
 
     @Override
     public R apply(R record) {
-        if (record.value() == null) {
+        if (record.value() == null || DeadLetters.isDeadLetter(record)) {
             return record;
         }
+        try {
+            return withHeaders(record);
+        } catch (RuntimeException e) {
+            // An unreadable source block: no version can be derived, so no document can be versioned.
+            return deadLetters.route(record, new RecordFailure(FailureReason.BAD_EVENT,
+                    "cannot read Debezium's source block at " + RecordLocation.of(record) + ": " + e.getMessage(), e));
+        }
+    }
+
+    private R withHeaders(R record) {
         Object value = record.value();
         ChangeEvent event = ChangeEvent.of(value);
         if (event.source() == null) {

@@ -26,7 +26,8 @@ import org.apache.kafka.connect.transforms.Transformation;
  *       delete event already produced the tombstone; truncate and message events are dropped.</li>
  * </ul>
  * A value without Debezium's envelope (no {@code op} field, e.g. after ExtractNewRecordState) is taken as the
- * row itself. Headers pass through unchanged.
+ * row itself. Headers pass through unchanged. A record that cannot become a document (no key: a table without a
+ * primary key; a key or row that cannot be converted) goes to the dead-letter topic, see {@link DeadLetters}.
  */
 public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformation<R> {
 
@@ -64,7 +65,7 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
     private static final String TRUNCATE_TOPIC_DOC = "Control topic for truncate events when truncate.handling=route; "
             + "${topic} is replaced by the event's topic.";
 
-    public static final ConfigDef CONFIG_DEF = FieldMapping.addTo(new ConfigDef()
+    public static final ConfigDef CONFIG_DEF = DeadLetters.addTo(FieldMapping.addTo(new ConfigDef()
             .define(ID_SEPARATOR_CONFIG, ConfigDef.Type.STRING, "|", new SeparatorValidator(),
                     ConfigDef.Importance.MEDIUM, ID_SEPARATOR_DOC)
             .define(ID_FIELDS_CONFIG, ConfigDef.Type.LIST, "", ConfigDef.Importance.MEDIUM, ID_FIELDS_DOC)
@@ -76,7 +77,7 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
             .define(TRUNCATE_HANDLING_CONFIG, ConfigDef.Type.STRING, "drop",
                     ConfigDef.CaseInsensitiveValidString.in("drop", "route"), ConfigDef.Importance.LOW, TRUNCATE_HANDLING_DOC)
             .define(TRUNCATE_TOPIC_CONFIG, ConfigDef.Type.STRING, "${topic}.truncates", ConfigDef.Importance.LOW, TRUNCATE_TOPIC_DOC),
-            "Field mapping");
+            "Field mapping"));
 
     private DocumentId documentId;
     private SearchValues.NumericFormat numericFormat;
@@ -84,6 +85,7 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
     private FieldMapping mapping;
     private String metadataField;
     private String truncateTopic;
+    private DeadLetters deadLetters;
 
     @Override
     public void configure(Map<String, ?> props) {
@@ -94,10 +96,26 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
         mapping = FieldMapping.from(config);
         metadataField = config.getString(METADATA_FIELD_CONFIG);
         truncateTopic = config.getString(TRUNCATE_HANDLING_CONFIG).equalsIgnoreCase("route") ? config.getString(TRUNCATE_TOPIC_CONFIG) : null;
+        deadLetters = DeadLetters.from(config, "ToSearchDocument");
     }
 
     @Override
     public R apply(R record) {
+        if (DeadLetters.isDeadLetter(record)) {
+            return record; // an earlier transform of the chain could not handle it
+        }
+        try {
+            return convert(record);
+        } catch (RecordFailure failure) {
+            return deadLetters.route(record, failure);
+        } catch (RuntimeException unexpected) {
+            // Whatever else one record's content provokes must not stop the stream of every other record either.
+            return deadLetters.route(record, new RecordFailure(FailureReason.BAD_EVENT, "cannot handle the record at "
+                    + RecordLocation.of(record) + ": " + unexpected, unexpected));
+        }
+    }
+
+    private R convert(R record) {
         Object value = record.value();
         if (value == null && dropDebeziumTombstones) {
             return null;
@@ -106,8 +124,14 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
         if (value == null) {
             row = null;
         } else {
-            ChangeEvent event = ChangeEvent.of(value);
-            switch (event.op()) {
+            ChangeEvent event;
+            try {
+                event = ChangeEvent.of(value);
+            } catch (RuntimeException e) {
+                throw new RecordFailure(FailureReason.BAD_EVENT, e.getMessage() + " at " + RecordLocation.of(record), e);
+            }
+            String op = String.valueOf(event.op());
+            switch (op) {
                 case "c", "r", "u" -> row = event.after();
                 case "d" -> row = null;
                 case "t" -> {
@@ -122,23 +146,28 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
                 case "m" -> {
                     return null; // a logical decoding message, not a row change
                 }
-                default -> throw new DataException("unknown Debezium op '" + event.op() + "' at " + RecordLocation.of(record));
+                default -> throw new RecordFailure(FailureReason.BAD_EVENT,
+                        "unknown Debezium op '" + op + "' at " + RecordLocation.of(record), null);
             }
-            if (row == null && !event.op().equals("d")) {
-                throw new DataException("Debezium event op '" + event.op() + "' has no 'after' image at " + RecordLocation.of(record));
+            if (row == null && !op.equals("d")) {
+                throw new RecordFailure(FailureReason.BAD_EVENT,
+                        "Debezium event op '" + op + "' has no 'after' image at " + RecordLocation.of(record), null);
             }
         }
         String id;
         try {
             id = documentId.encode(record.key(), record.keySchema());
-        } catch (DataException e) {
-            throw new DataException(e.getMessage() + " at " + RecordLocation.of(record), e);
+        } catch (RuntimeException e) {
+            throw new RecordFailure(record.key() == null ? FailureReason.NO_KEY : FailureReason.BAD_KEY,
+                    e.getMessage() + " at " + RecordLocation.of(record), e);
         }
         Object document;
         try {
             document = row == null ? null : document(row, record.headers());
-        } catch (DataException | ClassCastException e) {
-            throw new DataException("cannot convert the row at " + RecordLocation.of(record) + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            // Any exception here is about this one row's data (e.g. a time PostgreSQL allows and java.time does not).
+            throw new RecordFailure(FailureReason.BAD_VALUE, "cannot convert the row at " + RecordLocation.of(record) + ": "
+                    + e.getMessage(), e);
         }
         return record.newRecord(record.topic(), record.kafkaPartition(), Schema.OPTIONAL_STRING_SCHEMA, id,
                 null, document, record.timestamp(), record.headers());
