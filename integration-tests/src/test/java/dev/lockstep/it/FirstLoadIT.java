@@ -17,7 +17,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The fast first load: Debezium streams from a slot created first ({@code snapshot.mode=no_data}), and the
- * reconciler's first run finds the segments without documents, loads them whole through the table's topic on all its
+ * reconciler's first run finds the segments without documents (or with the few the stream indexed meanwhile), loads them whole through the table's topic on all its
  * connections, and validates them by checksum, while rows keep changing. The next run finds nothing.
  */
 @ExtendWith(StackExtension.class)
@@ -55,7 +55,8 @@ class FirstLoadIT {
                 assertThat(loaded.path("segments").asInt()).as(t.toString()).isGreaterThanOrEqualTo(8);
                 assertThat(loaded.path("rows").asLong()).isBetween(4_960L, 5_000L);
                 assertThat(loaded.path("unconfirmed_segments").asInt()).as(t.toString()).isZero();
-                assertThat(t.path("mismatches").path("missing").path("in_segments_without_documents").asLong()).isBetween(4_960L, 5_000L);
+                // Segments where the stream had indexed a few changed rows already are loaded whole too.
+                assertThat(t.path("mismatches").path("missing").path("in_segments_loaded_whole").asLong()).isBetween(4_800L, 5_000L);
                 assertThat(t.path("rows_diffed").asLong()).as("no bisection down to single ids").isZero();
                 assertThat(report.path("verified").asBoolean()).isTrue();
 

@@ -188,10 +188,11 @@ public final class ReconcileConfig extends AbstractConfig {
                         + "hashing the content. The OpenSearch side is always computed afresh. A restarted task hashes everything once.",
                 COMPARE_GROUP, ++order, Width.SHORT, "Reuse unchanged segments");
         def.define(LOAD_UNINDEXED_SEGMENTS, Type.BOOLEAN, true, Importance.MEDIUM,
-                "A top-level segment with rows and no document at all (a new table or pipeline, a lost index) is loaded whole "
-                        + "instead of bisected: its rows are read once and written into the topic as repairs are (or, with "
-                        + "repair.mode=debezium-signal, Debezium is asked for its key range), not capped by repair.max.per.run, "
-                        + "and validated by comparing the segment's checksums again. Its rows count as missing.",
+                "A top-level segment with fewer documents than half its rows (a new table or pipeline, a lost index) is loaded "
+                        + "whole instead of bisected: all its rows are read once and written into the topic as repairs are (or, "
+                        + "with repair.mode=debezium-signal, Debezium is asked for its key range), not capped by "
+                        + "repair.max.per.run, and validated by comparing the segment's checksums again. Its rows without "
+                        + "documents count as missing.",
                 COMPARE_GROUP, ++order, Width.SHORT, "Load unindexed segments");
 
         order = 0;

@@ -30,7 +30,10 @@ final class SegmentComparer {
         final AtomicLong segmentsCompared = new AtomicLong();
         /** Top-level segments whose PostgreSQL checksum was reused: their row versions had not changed. */
         final AtomicLong segmentsReused = new AtomicLong();
-        /** Top-level segments with rows and no document at all, in key order: loaded whole ({@link SegmentLoad}), not bisected. */
+        /**
+         * Top-level segments with fewer documents than half their rows (a new table or pipeline, where the stream has
+         * indexed a few changed rows already; a lost index), in key order: loaded whole ({@link SegmentLoad}), not bisected.
+         */
         final List<Segment> unindexed = java.util.Collections.synchronizedList(new ArrayList<>());
         final AtomicLong unindexedRows = new AtomicLong();
         final AtomicLong leafRows = new AtomicLong();
@@ -115,10 +118,10 @@ final class SegmentComparer {
                         Observed.Checksum o = docs.get().get(0);
                         result.sourceRows.addAndGet(p.count());
                         result.destinationDocs.addAndGet(o.count());
-                        if (loadUnindexed && o.count() == 0 && p.count() > 0) {
+                        if (loadUnindexed && p.count() > 0 && o.count() <= p.count() / 2) {
                             result.segmentsCompared.incrementAndGet();
                             result.unindexed.add(s);
-                            result.unindexedRows.addAndGet(p.count());
+                            result.unindexedRows.addAndGet(p.count() - o.count()); // the missing, about
                             continue;
                         }
                         compare(pg, s, p, o, deepHere, result, extent);

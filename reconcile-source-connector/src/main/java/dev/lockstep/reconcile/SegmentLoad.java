@@ -12,8 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads the top-level segments that have rows and no document at all (a new table, a new pipeline, a lost index):
- * instead of bisecting them down to single ids, their rows are read once, in key-range order, on all connections at
+ * Loads the top-level segments that have fewer documents than half their rows (a new table or pipeline, where the
+ * stream has already indexed a few changed rows; a lost index): instead of bisecting them down to single ids, all
+ * their rows are read once, in key-range order, on all connections at
  * once, and written into the table's topic as the repair path writes them (the same documents, keys and headers,
  * at the same safe versions: one above the highest version the index held before the rows were read). With
  * {@code repair.mode=debezium-signal}, Debezium is asked for an incremental snapshot of the segment's key range

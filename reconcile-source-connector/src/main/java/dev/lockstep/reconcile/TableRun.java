@@ -52,7 +52,7 @@ final class TableRun {
     int unsettled;
     int repairsEmitted;
     int repairsDeferred;
-    /** Rows of top-level segments without any document (counted as missing, not listed), and their load if one ran. */
+    /** Rows missing in top-level segments loaded whole (rows minus documents: counted, not listed), and the load if one ran. */
     private long unindexedRows;
     private SegmentLoad load;
 
@@ -302,7 +302,7 @@ final class TableRun {
             ObjectNode node = classes.putObject(c.label());
             node.put("count", count(c));
             if (c == DriftClass.MISSING && unindexedRows > 0) {
-                node.put("in_segments_without_documents", unindexedRows); // counted, not listed
+                node.put("in_segments_loaded_whole", unindexedRows); // counted (rows minus documents), not listed
             }
             ArrayNode ids = node.putArray("ids");
             List<Mismatch> shown = list.subList(0, Math.min(maxIds, list.size()));
