@@ -30,50 +30,28 @@ class ReconcileRestAuthIT {
     void anUnauthenticatedTriggerIsRefused(LocalStack stack) throws Exception {
         String run = "auth" + Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
         Path dir = Files.createTempDirectory("lockstep-" + run);
-        int port = 58_183;
         Path credentials = dir.resolve("credentials.properties");
         Files.writeString(credentials, "operator: s3cret-pass\n");
         Path jaas = dir.resolve("jaas.conf");
         Files.writeString(jaas, "KafkaConnect {\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file=\""
                 + credentials + "\";\n};\n");
-        List<String> properties = new ArrayList<>();
-        for (String line : Files.readAllLines(stack.stackDir().resolve("connect/connect-distributed.properties"))) {
+        // A cluster of its own (group and topics), with Kafka's BasicAuthSecurityRestExtension next to Lockstep's.
+        ExtraWorker worker = new ExtraWorker(stack, run, 58_183, line -> {
             String key = line.contains("=") ? line.substring(0, line.indexOf('=')).trim() : "";
-            switch (key) {
-                case "group.id" -> properties.add("group.id=" + run);
-                case "listeners" -> properties.add("listeners=http://127.0.0.1:" + port);
-                case "config.storage.topic", "offset.storage.topic", "status.storage.topic" ->
-                        properties.add(line.trim() + "-" + run);
-                case "rest.extension.classes" -> properties.add("rest.extension.classes="
+            return switch (key) {
+                case "group.id" -> "group.id=" + run;
+                case "config.storage.topic", "offset.storage.topic", "status.storage.topic" -> line.trim() + "-" + run;
+                case "rest.extension.classes" -> "rest.extension.classes="
                         + "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension,"
-                        + "dev.lockstep.sink.metrics.MetricsRestExtension");
-                default -> properties.add(line);
-            }
-        }
-        Path config = dir.resolve("connect-distributed.properties");
-        Files.write(config, properties);
-        // The stack's own worker command line, with this worker's config, log name and login configuration.
-        long pid = Long.parseLong(Files.readString(stack.stackDir().resolve("pids/connect.pid")).trim());
-        List<String> command = new ArrayList<>();
-        for (String arg : Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0")) {
-            if (arg.endsWith("connect-distributed.properties")) {
-                command.add(config.toString());
-            } else if (command.isEmpty()) {
-                command.add(arg); // java itself, then the login configuration before the main class
-                command.add("-Djava.security.auth.login.config=" + jaas);
-            } else {
-                command.add(arg.startsWith("-Dlockstep.log.name=") ? "-Dlockstep.log.name=connect-" + run : arg);
-            }
-        }
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("worker.out").toFile());
-        builder.environment().put("LOCKSTEP_KAFKA_BOOTSTRAP", stack.kafkaBootstrap());
-        Process worker = builder.start();
-        String base = "http://127.0.0.1:" + port;
+                        + "dev.lockstep.sink.metrics.MetricsRestExtension";
+                default -> line;
+            };
+        }, List.of("-Djava.security.auth.login.config=" + jaas));
+        String base = worker.url;
         String good = "Basic " + Base64.getEncoder().encodeToString("operator:s3cret-pass".getBytes(StandardCharsets.UTF_8));
         String bad = "Basic " + Base64.getEncoder().encodeToString("operator:guess".getBytes(StandardCharsets.UTF_8));
         try {
-            Awaitility.await("the secured worker").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
-                    .ignoreExceptions().until(() -> status("GET", base + "/connectors", good) == 200);
+            worker.awaitUp(java.util.Map.of("Authorization", good));
             String trigger = base + "/lockstep/reconcile/lockstep-reconciler/runs";
             assertThat(status("POST", trigger, null)).isEqualTo(401);
             assertThat(status("POST", trigger, bad)).isEqualTo(401);
@@ -85,10 +63,7 @@ class ReconcileRestAuthIT {
             assertThat(status("GET", base + "/lockstep/reconcile", good)).isEqualTo(200);
             assertThat(status("GET", base + "/metrics", good)).isEqualTo(200);
         } finally {
-            worker.destroy();
-            if (!worker.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                worker.destroyForcibly().waitFor();
-            }
+            worker.close();
             try (var files = Files.walk(dir)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }

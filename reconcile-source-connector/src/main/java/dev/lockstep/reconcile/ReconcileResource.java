@@ -10,8 +10,11 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,8 +30,9 @@ import java.util.List;
  *   <li>{@code GET /lockstep/reconcile/{connector}/runs[?size=20]}: the latest runs, per table, from the audit index;</li>
  *   <li>{@code GET /lockstep/reconcile/{connector}/runs/{runId}}: a run's report, every table's section.</li>
  * </ul>
- * A request reaches the tasks that run on the worker it is sent to; in a cluster of workers, send it to the worker
- * that runs the connector's tasks ({@code GET /connectors/{connector}/status} names it).
+ * A run request reaches the tasks on the worker it is sent to, and is forwarded to the other workers that run the
+ * connector's tasks ({@link RunForwarding}). Listing runs and reading reports need any worker with a task of the
+ * connector: they read the audit index.
  */
 @Path("/lockstep/reconcile")
 @Produces(MediaType.APPLICATION_JSON)
@@ -56,21 +60,41 @@ public class ReconcileResource {
 
     @POST
     @Path("/{connector}/runs")
-    public Response run(@PathParam("connector") String connector, @QueryParam("tables") @DefaultValue("") String tables) {
+    public Response run(@PathParam("connector") String connector, @QueryParam("tables") @DefaultValue("") String tables,
+            @QueryParam("forwarded") @DefaultValue("false") boolean forwarded, @Context UriInfo uri, @Context HttpHeaders headers) {
         List<ReconcileSourceTask> tasks = RunRequests.tasks(connector);
-        if (tasks.isEmpty()) {
-            return notHere(connector);
-        }
         List<String> only = tables.isBlank() ? List.of() : Arrays.stream(tables.split(",")).map(String::trim).toList();
-        List<String> accepted = new ArrayList<>();
+        java.util.Set<String> accepted = new java.util.LinkedHashSet<>();
+        java.util.Set<Integer> local = new java.util.HashSet<>();
         for (ReconcileSourceTask task : tasks) {
             accepted.addAll(task.requestRun(only, "rest"));
+            local.add(task.taskId());
+        }
+        ObjectNode out = SearchSide.JSON.createObjectNode().put("connector", connector).put("requested_at", Instant.now().toString());
+        if (!forwarded) {
+            // The connector's other tasks may run on other workers: the request goes to them too.
+            ArrayNode workers = out.putArray("forwarded_to");
+            for (RunForwarding.Answer a : RunForwarding.forward(uri.getBaseUri(), connector, tables,
+                    headers.getHeaderString(HttpHeaders.AUTHORIZATION), local)) {
+                ObjectNode w = workers.addObject().put("worker", a.worker()).put("status", a.status());
+                if (a.error() != null) {
+                    w.put("error", a.error());
+                }
+                if (a.status() == 202 && a.body() != null) {
+                    a.body().path("tables").forEach(t -> accepted.add(t.asText()));
+                }
+            }
+        } else if (tasks.isEmpty()) {
+            return notHere(connector);
+        }
+        if (accepted.isEmpty() && only.isEmpty()) {
+            return error(Response.Status.NOT_FOUND, "no task of reconciler " + connector + " runs on any worker");
         }
         List<String> unknown = only.stream().filter(t -> !accepted.contains(t)).toList();
         if (!unknown.isEmpty()) {
-            return error(Response.Status.NOT_FOUND, "connector " + connector + " reconciles no table " + unknown + " on this worker");
+            return error(Response.Status.NOT_FOUND, "connector " + connector + " reconciles no table " + unknown
+                    + (forwarded ? " on this worker" : " on any of its workers"));
         }
-        ObjectNode out = SearchSide.JSON.createObjectNode().put("connector", connector).put("requested_at", Instant.now().toString());
         ArrayNode list = out.putArray("tables");
         accepted.forEach(list::add);
         out.put("runs", "/lockstep/reconcile/" + connector + "/runs");

@@ -46,6 +46,7 @@ public class ReconcileSourceConnector extends SourceConnector {
             Map<String, String> config = new HashMap<>(props);
             config.put(ReconcileSourceTask.TASK_ASSIGNMENTS, Assignment.encode(assignments));
             config.put(ReconcileSourceTask.CONNECTOR_NAME, props.getOrDefault("name", "lockstep-reconciler"));
+            config.put(ReconcileSourceTask.TASK_ID, String.valueOf(configs.size()));
             configs.add(config);
         }
         return configs;

@@ -27,6 +27,7 @@ public class ReconcileSourceTask extends SourceTask {
     private static final Logger LOG = LoggerFactory.getLogger(ReconcileSourceTask.class);
     static final String TASK_ASSIGNMENTS = "lockstep.task.assignments";
     static final String CONNECTOR_NAME = "lockstep.connector.name";
+    static final String TASK_ID = "lockstep.task.id";
     private static final DateTimeFormatter RUN_ID = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS").withZone(ZoneOffset.UTC);
 
     private final LinkedBlockingQueue<SourceRecord> queue = new LinkedBlockingQueue<>(10_000);
@@ -34,6 +35,7 @@ public class ReconcileSourceTask extends SourceTask {
     private final Map<Assignment, Reconciler.TableState> states = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     private ReconcileConfig config;
     private String connectorName;
+    private int taskId;
     private List<Assignment> assignments;
     private SearchSide search;
     private ReconcileMetrics metrics;
@@ -54,6 +56,7 @@ public class ReconcileSourceTask extends SourceTask {
     public void start(Map<String, String> props) {
         config = new ReconcileConfig(props);
         connectorName = props.getOrDefault(CONNECTOR_NAME, "lockstep-reconciler");
+        taskId = Integer.parseInt(props.getOrDefault(TASK_ID, "0"));
         String assigned = props.get(TASK_ASSIGNMENTS);
         assignments = assigned == null ? config.tables().stream().map(Assignment::whole).toList() : Assignment.decode(assigned);
         schedule = Schedule.of(config);
@@ -174,6 +177,11 @@ public class ReconcileSourceTask extends SourceTask {
             }
         }
         return accepted;
+    }
+
+    /** The task's number within its connector (as {@code GET /connectors/{name}/status} lists it). */
+    int taskId() {
+        return taskId;
     }
 
     List<Assignment> assignments() {
