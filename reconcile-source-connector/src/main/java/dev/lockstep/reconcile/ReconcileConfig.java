@@ -168,8 +168,9 @@ public final class ReconcileConfig extends AbstractConfig {
                         + "Memory per connection is bounded by it.",
                 COMPARE_GROUP, ++order, Width.SHORT, "Bisect threshold");
         def.define(SETTLE_MS, Type.LONG, 3_000L, ConfigDef.Range.atLeast(0), Importance.MEDIUM,
-                "Changes in flight are not drift: an id that differs is checked again after this many milliseconds, and "
-                        + "counts only if neither side changed meanwhile. Keep it above the pipeline's p99 latency.",
+                "Changes in flight are not drift: an id that differs is checked again after this many milliseconds (or after "
+                        + "twice the pipeline's recent commit-to-index latency, read from the last documents indexed, when that is "
+                        + "longer; at most a minute), and counts only if neither side changed meanwhile.",
                 COMPARE_GROUP, ++order, Width.SHORT, "Settle delay");
         def.define(SETTLE_ROUNDS, Type.INT, 3, ConfigDef.Range.between(1, 20), Importance.LOW,
                 "How often an id that keeps changing is re-checked before it is left for the next run (reported as "

@@ -170,6 +170,28 @@ final class SearchSide implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The pipeline's recent commit-to-index latency: the largest {@code indexed_at - source_ts_ms} among the 50
+     * documents indexed last (0 when unknown). While the pipeline lags, a change in flight can outlast a fixed
+     * settle delay; the settle waits at least twice this.
+     */
+    long recentLatencyMs(String index) throws IOException {
+        ObjectNode body = JSON.createObjectNode().put("size", 50);
+        body.putArray("_source").add(lineage + ".indexed_at").add(lineage + ".source_ts_ms");
+        body.putArray("sort").addObject().putObject(lineage + ".indexed_at").put("order", "desc").put("unmapped_type", "long");
+        JsonNode response = call("POST", "/" + index + "/_search", body, 404);
+        long max = 0;
+        if (response != null) {
+            for (JsonNode hit : response.path("hits").path("hits")) {
+                JsonNode l = hit.path("_source").path(lineage);
+                if (l.path("indexed_at").canConvertToLong() && l.path("source_ts_ms").canConvertToLong()) {
+                    max = Math.max(max, l.path("indexed_at").asLong() - l.path("source_ts_ms").asLong());
+                }
+            }
+        }
+        return max;
+    }
+
     /** The highest lineage version the index holds (0 for none): the floor of every repair's version. */
     long maxVersion(String index) throws IOException {
         ObjectNode body = JSON.createObjectNode().put("size", 0);

@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 final class TableRun {
     private static final Logger LOG = LoggerFactory.getLogger(TableRun.class);
     private static final int BATCH = 1_000;
+    private static final long MAX_SETTLE_MS = 60_000;
 
     /** Where repair records go (the task's poll queue), and how the run learns that Kafka has them. */
     interface RepairOutlet {
@@ -70,7 +71,7 @@ final class TableRun {
     }
 
     /**
-     * Re-checks the candidates after the settle delay, on fresh reads of both sides. An id counts as drift only when
+     * Re-checks the candidates after the settle delay (longer while the pipeline lags), on fresh reads of both sides. An id counts as drift only when
      * neither side changed since it was last seen; one that changed and still differs is looked at again, up to
      * {@code settle.rounds} times, and is then left to the next run as unsettled.
      */
@@ -79,7 +80,9 @@ final class TableRun {
         long settleMs = config.getLong(ReconcileConfig.SETTLE_MS);
         int rounds = config.getInt(ReconcileConfig.SETTLE_ROUNDS);
         for (int round = 0; round < rounds && !open.isEmpty(); round++) {
-            Thread.sleep(settleMs);
+            // At least settle.ms, and twice the pipeline's recent latency while it lags (at most a minute).
+            long lag = search.recentLatencyMs(table.index);
+            Thread.sleep(Math.max(settleMs, Math.min(MAX_SETTLE_MS, 2 * lag)));
             Map<String, SegmentComparer.Candidate> next = new LinkedHashMap<>();
             List<String> ids = new ArrayList<>(open.keySet());
             for (int from = 0; from < ids.size(); from += BATCH) {
