@@ -17,9 +17,16 @@ final class Pipeline implements AutoCloseable {
     final LocalStack stack;
     final String name;
     final Connectors connectors;
+    /** "" (config/connectors: topics of documents) or "change-events/" (config/connectors/change-events). */
+    final String layout;
 
     Pipeline(LocalStack stack, String prefix) {
+        this(stack, prefix, "");
+    }
+
+    Pipeline(LocalStack stack, String prefix, String layout) {
         this.stack = stack;
+        this.layout = layout;
         this.name = prefix + Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
         this.connectors = new Connectors(stack);
     }
@@ -46,13 +53,13 @@ final class Pipeline implements AutoCloseable {
 
     /** Starts the source for the given tables and a sink into indices named after the topics. */
     void start(Map<String, String> sinkOverrides, String... tables) {
-        Map<String, String> source = connectors.fromFile("lockstep-postgres-source");
+        Map<String, String> source = connectors.fromFile(layout + "lockstep-postgres-source");
         source.put("topic.prefix", name);
         source.put("slot.name", name);
         source.put("publication.name", name);
         source.put("table.include.list", String.join(",", java.util.Arrays.stream(tables).map(t -> name + "." + t).toList()));
         connectors.create(name + "-source", source);
-        Map<String, String> sink = connectors.fromFile("lockstep-opensearch-sink");
+        Map<String, String> sink = connectors.fromFile(layout + "lockstep-opensearch-sink");
         sink.put("topics", String.join(",", java.util.Arrays.stream(tables).map(this::topic).toList()));
         sink.put("index.name.pattern", "${topic}");
         sink.put("errors.deadletterqueue.topic.name", dlq());

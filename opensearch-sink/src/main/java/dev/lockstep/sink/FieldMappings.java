@@ -71,7 +71,8 @@ public final class FieldMappings {
         int[] params = params(type, paren);
         return switch (base) {
             // All integers as long: widening int to bigint, the common change, then needs no new mapping.
-            case "smallint", "integer", "bigint", "interval_micros" -> type("long");
+            // ignore_malformed: after integer -> text, text values must not reject the document.
+            case "smallint", "integer", "bigint", "interval_micros" -> type("long").put("ignore_malformed", true);
             case "numeric" -> numeric(params.length > 0 ? params[0] : null);
             case "real" -> type("float").put("ignore_malformed", true);
             case "double" -> type("double").put("ignore_malformed", true);

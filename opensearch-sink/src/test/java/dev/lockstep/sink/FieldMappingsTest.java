@@ -24,9 +24,9 @@ class FieldMappingsTest {
 
     @Test
     void integersAreLongsSoWideningNeedsNoNewMapping() {
-        assertThat(mapping("smallint")).isEqualTo("{\"type\":\"long\"}");
-        assertThat(mapping("integer")).isEqualTo("{\"type\":\"long\"}");
-        assertThat(mapping("bigint")).isEqualTo("{\"type\":\"long\"}");
+        assertThat(mapping("smallint")).isEqualTo("{\"type\":\"long\",\"ignore_malformed\":true}");
+        assertThat(mapping("integer")).isEqualTo("{\"type\":\"long\",\"ignore_malformed\":true}");
+        assertThat(mapping("bigint")).isEqualTo("{\"type\":\"long\",\"ignore_malformed\":true}");
     }
 
     @Test
@@ -80,7 +80,7 @@ class FieldMappingsTest {
         assertThat(mapping("time")).isEqualTo("{\"type\":\"keyword\"}");
         assertThat(mapping("timetz")).isEqualTo("{\"type\":\"keyword\"}");
         assertThat(mapping("interval")).isEqualTo("{\"type\":\"keyword\"}");
-        assertThat(mapping("interval_micros")).isEqualTo("{\"type\":\"long\"}");
+        assertThat(mapping("interval_micros")).isEqualTo("{\"type\":\"long\",\"ignore_malformed\":true}");
     }
 
     @Test
