@@ -27,7 +27,8 @@ import org.apache.kafka.connect.transforms.Transformation;
  *       delete event already produced the tombstone; truncate and message events are dropped.</li>
  * </ul>
  * A value without Debezium's envelope (no {@code op} field, e.g. after ExtractNewRecordState) is taken as the
- * row itself. Headers pass through unchanged.
+ * row itself. Headers pass through; a row with a schema adds {@link Lineage#FIELD_TYPES}, each field's column type
+ * ({@link FieldTypes}), from which the sink maps the index.
  */
 public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformation<R> {
 
