@@ -24,6 +24,9 @@ import java.util.Map;
  *   <li>sink alone: the sink connector (config/connectors, or config/connectors/change-events with
  *       -Dlockstep.bench.topology=change-events/) started on the full topic; docs/s from its start until the
  *       index holds N documents, and the Connect worker's CPU seconds, peak RSS and peak heap used meanwhile;</li>
+ *   <li>before/after of derived mappings (topics of documents): the sink also runs on a copy of the topic without
+ *       the lockstep.field.types header with index.mappings.derive=false, alternated with the shipped config,
+ *       twice each (-Dlockstep.bench.nobefore=true skips it);</li>
  *   <li>ceiling: exactly the documents the sink indexed, read back into memory, then sent straight to
  *       OpenSearch with plain {@code _bulk} requests of 2,000 by one loader thread, into a fresh index with the
  *       same mappings and settings; only the sending is timed.</li>
