@@ -82,19 +82,35 @@ final class IndexFields {
         while (first == null && headers.hasNext()) {
             first = headers.next();
         }
-        Known known = indices.get(index);
-        if (known == null) {
-            known = load(index, first);
-            indices.put(index, known);
-        }
-        if (!derive || !known.exists) {
-            return;
-        }
-        for (String header : fieldTypesHeaders) {
-            if (header != null && !known.handled.contains(header)) {
-                apply(index, known, header);
-                known.handled.add(header);
+        try {
+            Known known = indices.get(index);
+            if (known == null) {
+                known = load(index, first);
+                indices.put(index, known);
             }
+            if (!derive || !known.exists) {
+                return;
+            }
+            for (String header : fieldTypesHeaders) {
+                if (header != null && !known.handled.contains(header)) {
+                    apply(index, known, header);
+                    known.handled.add(header);
+                }
+            }
+        } catch (Refused e) {
+            // Not the sink's to fix, nor a reason to stop: a user who may write documents but not manage indices
+            // gets the index as it is. A user who may not write either fails on the bulk, with its reason.
+            log.warn("The sink's user may not read, create or map index {} ({}): its fields are not mapped from their column "
+                    + "types; grant the user the index's manage or create_index permission, or create the index yourself", index,
+                    e.getMessage());
+            indices.put(index, new Known(false));
+        }
+    }
+
+    /** OpenSearch refused a request for lack of rights (401, 403). */
+    static final class Refused extends IOException {
+        Refused(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 
@@ -222,6 +238,25 @@ final class IndexFields {
     }
 
     private Response execute(String method, String endpoint, String body) throws IOException {
+        Response response;
+        try {
+            response = send(method, endpoint, body);
+        } catch (IOException e) {
+            int status = OpenSearchClients.statusOf(e);
+            if (status == 401 || status == 403) {
+                throw new Refused(method + " " + endpoint + ": " + status + " " + e.getMessage(), e);
+            }
+            throw e;
+        }
+        if (response.getStatus() == 401 || response.getStatus() == 403) {
+            String text = bodyText(response);
+            response.close();
+            throw new Refused(method + " " + endpoint + ": " + response.getStatus() + " " + text, null);
+        }
+        return response;
+    }
+
+    private Response send(String method, String endpoint, String body) throws IOException {
         Request request = body == null
                 ? Requests.builder().method(method).endpoint(endpoint).build()
                 : Requests.builder().method(method).endpoint(endpoint)
