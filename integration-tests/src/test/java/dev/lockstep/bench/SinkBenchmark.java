@@ -24,6 +24,9 @@ import java.util.Map;
  *   <li>sink alone: the sink connector (config/connectors, or config/connectors/change-events with
  *       -Dlockstep.bench.topology=change-events/) started on the full topic; docs/s from its start until the
  *       index holds N documents, and the Connect worker's CPU seconds, peak RSS and peak heap used meanwhile;</li>
+ *   <li>before/after of derived mappings (topics of documents): the sink also runs on a copy of the topic without
+ *       the lockstep.field.types header with index.mappings.derive=false, alternated with the shipped config,
+ *       twice each (-Dlockstep.bench.nobefore=true skips it);</li>
  *   <li>ceiling: exactly the documents the sink indexed, read back into memory, then sent straight to
  *       OpenSearch with plain {@code _bulk} requests of 2,000 by one loader thread, into a fresh index with the
  *       same mappings and settings; only the sending is timed.</li>
@@ -70,50 +73,41 @@ public final class SinkBenchmark {
             // documents were not enough: 88-94% on a fresh stack, against 98% after all of them).
             warmUp(stack, connectors, name, topic, rows);
 
-            // Sink alone on the full topic.
+            // Sink alone on the full topic. Before/after of the derived mappings, in one run (documents layout): the
+            // same documents in a copy of the topic without the lockstep.field.types header, into an index the sink
+            // maps only as it did before (index.mappings.derive=false), alternated with the shipped configuration.
             long connectPid = Long.parseLong(Files.readString(stackDir(stack).resolve("pids/connect.pid")).trim());
             long kafkaPid = Long.parseLong(Files.readString(stackDir(stack).resolve("pids/kafka.pid")).trim());
             long openSearchPid = Long.parseLong(Files.readString(stackDir(stack).resolve("pids/opensearch.pid")).trim());
-            long cpuBefore = cpuTicks(connectPid);
-            long kafkaCpuBefore = cpuTicks(kafkaPid);
-            long openSearchCpuBefore = cpuTicks(openSearchPid);
-            Map<String, String> sink = connectors.fromFile(TOPOLOGY + "lockstep-opensearch-sink");
-            sink.put("topics", topic);
-            sink.put("index.name.pattern", "${topic}");
-            sink.put("errors.deadletterqueue.topic.name", name + "-dlq");
-            sink.putAll(overrides());
-            long sinkStart = System.nanoTime();
-            connectors.create(name + "-sink", sink);
-            long peakRss = 0;
-            // One jstat process sampling every second: a jcmd per sample would start a JVM each time and take CPU
-            // from the sink, which the loader's run does not pay.
-            LatencyBenchmark.HeapSampler heap = LatencyBenchmark.HeapSampler.start(connectPid);
-            // Done when the sink's own meter counts N acknowledged documents. No search meanwhile: searches keep
-            // a shard from going search-idle, so it would refresh every second, which the loader's index does not.
-            long firstAck = 0;
-            long acked;
-            while ((acked = acknowledged(stack, name + "-sink")) < rows) {
-                if (firstAck == 0 && acked > 0) {
-                    firstAck = System.nanoTime();
+            Pids pids = new Pids(connectPid, kafkaPid, openSearchPid);
+            boolean compare = TOPOLOGY.isEmpty() && !Boolean.getBoolean("lockstep.bench.nobefore");
+            String plainTopic = name + ".plain.products";
+            if (compare) {
+                copyWithoutHeader(stack, topic, plainTopic, "lockstep.field.types", rows);
+            }
+            List<String> lines = new ArrayList<>();
+            Run after = null;
+            for (int round = 1; round <= (compare ? 2 : 1); round++) {
+                if (compare) {
+                    Run before = sinkAlone(stack, connectors, name + "-before" + round, plainTopic, name, rows, pids,
+                            Map.of("index.mappings.derive", "false"));
+                    lines.add("round " + round + ", before (no field types header, dynamic mapping): " + before);
+                    Http.delete(stack.openSearchUrl() + "/" + plainTopic);
                 }
-                peakRss = Math.max(peakRss, rssKib(connectPid));
-                Thread.sleep(100);
+                if (after != null) {
+                    Http.delete(stack.openSearchUrl() + "/" + topic);
+                }
+                after = sinkAlone(stack, connectors, name + "-after" + round, topic, name, rows, pids, Map.of());
+                lines.add("round " + round + ", after (field types header, derived mappings): " + after);
             }
-            long lastAck = System.nanoTime();
-            heap.stop();
-            long peakHeap = (long) heap.peakUsedKiB();
-            String bulkLine = bulkStats(stack, name + "-sink", (lastAck - (firstAck == 0 ? sinkStart : firstAck)) / 1e9);
-            double startSeconds = ((firstAck == 0 ? lastAck : firstAck) - sinkStart) / 1e9;
-            // From the first to the last acknowledgement (polled every 100 ms): the connector's start is not throughput.
-            double sinkSeconds = (lastAck - (firstAck == 0 ? sinkStart : firstAck)) / 1e9;
-            Http.post(stack.openSearchUrl() + "/" + topic + "/_refresh", null);
-            if (count(stack, topic) != rows) {
-                throw new IllegalStateException("the sink acknowledged " + rows + " documents but the index holds " + count(stack, topic));
-            }
-            double cpuSeconds = (cpuTicks(connectPid) - cpuBefore) / 100.0;
-            double kafkaCpuSeconds = (cpuTicks(kafkaPid) - kafkaCpuBefore) / 100.0;
-            double openSearchCpuSeconds = (cpuTicks(openSearchPid) - openSearchCpuBefore) / 100.0;
-            connectors.deleteQuietly(name + "-sink");
+            double sinkSeconds = after.seconds;
+            double startSeconds = after.startSeconds;
+            double cpuSeconds = after.workerCpu;
+            double kafkaCpuSeconds = after.kafkaCpu;
+            double openSearchCpuSeconds = after.openSearchCpu;
+            long peakRss = after.peakRssKib;
+            long peakHeap = after.peakHeapKib;
+            String bulkLine = after.bulkLine;
 
             // Ceiling: exactly the documents the sink indexed, read back first, then sent with plain _bulk requests
             // of 2,000 by one loader into a fresh index with the same settings and mappings. Only the sending is timed.
@@ -144,12 +138,12 @@ public final class SinkBenchmark {
                     sinkSeconds, rows / sinkSeconds, 100 * ceilingSeconds / sinkSeconds, cpuSeconds, cpuSeconds * 1_000_000 / rows,
                     peakRss / 1024, peakHeap / 1024);
             System.out.println(bulkLine);
+            lines.forEach(System.out::println);
             System.out.printf("CPU per 1M docs: OpenSearch %.1f s under the sink, %.1f s under the loader; Kafka broker %.1f s "
                             + "under the sink (all on the same %d cores)%n", openSearchCpuSeconds * 1_000_000 / rows,
                     ceilingOpenSearchCpuSeconds * 1_000_000 / rows, kafkaCpuSeconds * 1_000_000 / rows,
                     Runtime.getRuntime().availableProcessors());
 
-            connectors.deleteQuietly(name + "-sink");
             connectors.deleteQuietly(name + "-source");
             Thread.sleep(2_000);
             s.execute("SELECT pg_drop_replication_slot('" + name + "')");
@@ -157,7 +151,101 @@ public final class SinkBenchmark {
             s.execute("DROP SCHEMA " + name + " CASCADE");
             Http.delete(stack.openSearchUrl() + "/" + ceilingIndex);
             Http.delete(stack.openSearchUrl() + "/" + topic);
+            Http.delete(stack.openSearchUrl() + "/" + plainTopic);
         }
+    }
+
+    record Pids(long connect, long kafka, long openSearch) {
+    }
+
+    /** One sink's run alone on a full topic. */
+    record Run(double seconds, double startSeconds, double workerCpu, double kafkaCpu, double openSearchCpu, long peakRssKib,
+            long peakHeapKib, String bulkLine, long rows) {
+        @Override
+        public String toString() {
+            return String.format("%,.0f docs/s, worker CPU %.1f s per 1M docs, OpenSearch CPU %.1f s per 1M docs", rows / seconds,
+                    workerCpu * 1_000_000 / rows, openSearchCpu * 1_000_000 / rows);
+        }
+    }
+
+    /** Runs a sink connector on the full topic until it acknowledged every document; leaves its index, deletes the connector. */
+    private static Run sinkAlone(LocalStack stack, Connectors connectors, String connector, String topic, String name, int rows, Pids pids,
+            Map<String, String> extra) throws Exception {
+        long cpuBefore = cpuTicks(pids.connect());
+        long kafkaCpuBefore = cpuTicks(pids.kafka());
+        long openSearchCpuBefore = cpuTicks(pids.openSearch());
+        Map<String, String> sink = connectors.fromFile(TOPOLOGY + "lockstep-opensearch-sink");
+        sink.put("topics", topic);
+        sink.put("index.name.pattern", "${topic}");
+        sink.put("errors.deadletterqueue.topic.name", name + "-dlq");
+        sink.putAll(overrides());
+        sink.putAll(extra);
+        long sinkStart = System.nanoTime();
+        connectors.create(connector, sink);
+        long peakRss = 0;
+        // One jstat process sampling every second: a jcmd per sample would start a JVM each time and take CPU
+        // from the sink, which the loader's run does not pay.
+        LatencyBenchmark.HeapSampler heap = LatencyBenchmark.HeapSampler.start(pids.connect());
+        // Done when the sink's own meter counts N acknowledged documents. No search meanwhile: searches keep
+        // a shard from going search-idle, so it would refresh every second, which the loader's index does not.
+        long firstAck = 0;
+        long acked;
+        while ((acked = acknowledged(stack, connector)) < rows) {
+            if (firstAck == 0 && acked > 0) {
+                firstAck = System.nanoTime();
+            }
+            peakRss = Math.max(peakRss, rssKib(pids.connect()));
+            Thread.sleep(100);
+        }
+        long lastAck = System.nanoTime();
+        heap.stop();
+        String bulkLine = bulkStats(stack, connector, (lastAck - (firstAck == 0 ? sinkStart : firstAck)) / 1e9);
+        double startSeconds = ((firstAck == 0 ? lastAck : firstAck) - sinkStart) / 1e9;
+        // From the first to the last acknowledgement (polled every 100 ms): the connector's start is not throughput.
+        double seconds = (lastAck - (firstAck == 0 ? sinkStart : firstAck)) / 1e9;
+        Http.post(stack.openSearchUrl() + "/" + topic + "/_refresh", null);
+        if (count(stack, topic) != rows) {
+            throw new IllegalStateException("the sink acknowledged " + rows + " documents but the index holds " + count(stack, topic));
+        }
+        Run run = new Run(seconds, startSeconds, (cpuTicks(pids.connect()) - cpuBefore) / 100.0,
+                (cpuTicks(pids.kafka()) - kafkaCpuBefore) / 100.0, (cpuTicks(pids.openSearch()) - openSearchCpuBefore) / 100.0,
+                peakRss, (long) heap.peakUsedKiB(), bulkLine, rows);
+        connectors.deleteQuietly(connector);
+        Thread.sleep(2_000); // the task stops; its last bulks finish
+        awaitNoMerges(stack, topic);
+        return run;
+    }
+
+    /** Copies a topic record for record (key, value, timestamp, headers) without one header. */
+    private static void copyWithoutHeader(LocalStack stack, String from, String to, String header, int rows) {
+        java.util.Properties c = new java.util.Properties();
+        c.put("bootstrap.servers", stack.kafkaBootstrap());
+        c.put("group.id", "lockstep-bench-copy-" + System.nanoTime());
+        c.put("auto.offset.reset", "earliest");
+        c.put("enable.auto.commit", "false");
+        c.put("max.poll.records", "5000");
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", stack.kafkaBootstrap());
+        p.put("linger.ms", "20");
+        p.put("batch.size", "1048576");
+        var bytes = new org.apache.kafka.common.serialization.ByteArraySerializer();
+        long copied = 0;
+        long start = System.nanoTime();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(c,
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+                var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(p, bytes, bytes)) {
+            consumer.subscribe(List.of(from));
+            while (copied < rows) {
+                for (var r : consumer.poll(java.time.Duration.ofMillis(500))) {
+                    var headers = new org.apache.kafka.common.header.internals.RecordHeaders(r.headers().toArray());
+                    headers.remove(header);
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(to, null, r.timestamp(), r.key(), r.value(), headers));
+                    copied++;
+                }
+            }
+            producer.flush();
+        }
+        System.out.printf("copied %,d records to %s without the %s header in %.1f s%n", copied, to, header, (System.nanoTime() - start) / 1e9);
     }
 
     /** Extra sink settings from -Dlockstep.bench.sink="key=value,key=value" (for tuning experiments). */

@@ -45,6 +45,8 @@ class FirstLoadIT {
             String name = p.name + "-reconciler";
             p.connectors.create(name, reconciler(p, Map.of("tables", p.name + ".products", "segment.rows", "500", "compare.mode", "hash",
                     "schedule.interval.ms", "3600000")));
+            // The load creates the index (nothing else wrote to the topic yet): mapped from the column types too.
+            Awaitility.await("the index").atMost(Duration.ofSeconds(60)).until(() -> Http.get(stack.openSearchUrl() + "/" + products).status() == 200);
             writer.start();
             try {
                 String first = ReconcileIT.awaitRun(stack, name, null);
@@ -61,6 +63,8 @@ class FirstLoadIT {
                 assertThat(report.path("verified").asBoolean()).isTrue();
 
                 awaitCount(stack, products, 4_960);
+                JsonNode mapping = Http.get(stack.openSearchUrl() + "/" + products + "/_mapping").body().path(products).path("mappings");
+                assertThat(mapping.path("properties").path("price").path("type").asText()).as(mapping.toString()).isEqualTo("double");
                 // The next run: every row matched, nothing to repair.
                 JsonNode second = ReconcileIT.runNow(stack, name, p, first);
                 assertThat(second.path("matched").asLong()).as(second.toString()).isEqualTo(4_960);

@@ -17,9 +17,16 @@ final class Pipeline implements AutoCloseable {
     final LocalStack stack;
     final String name;
     final Connectors connectors;
+    /** "" (config/connectors: topics of documents) or "change-events/" (config/connectors/change-events). */
+    final String layout;
 
     Pipeline(LocalStack stack, String prefix) {
+        this(stack, prefix, "");
+    }
+
+    Pipeline(LocalStack stack, String prefix, String layout) {
         this.stack = stack;
+        this.layout = layout;
         this.name = prefix + Long.toString(System.currentTimeMillis() % 100_000_000L, 36);
         this.connectors = new Connectors(stack);
     }
@@ -46,12 +53,12 @@ final class Pipeline implements AutoCloseable {
 
     /** Starts the source for the given tables and a sink into indices named after the topics. */
     void start(Map<String, String> sinkOverrides, String... tables) {
-        start("", Map.of(), sinkOverrides, java.util.List.of(tables), tables);
+        start(layout, Map.of(), sinkOverrides, java.util.List.of(tables), tables);
     }
 
     /** The same, with settings of the Debezium source changed. */
     void start(Map<String, String> sinkOverrides, Map<String, String> sourceOverrides, String... tables) {
-        start("", sourceOverrides, sinkOverrides, java.util.List.of(tables), tables);
+        start(layout, sourceOverrides, sinkOverrides, java.util.List.of(tables), tables);
     }
 
     /**

@@ -1,33 +1,37 @@
 package dev.lockstep.sink;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.StringReader;
-import org.opensearch.client.json.JsonpMapper;
-import org.opensearch.client.opensearch._types.mapping.TypeMapping;
-import org.opensearch.client.opensearch.indices.CreateIndexRequest;
-import org.opensearch.client.opensearch.indices.IndexSettings;
+import java.util.Map;
 
 /**
  * How the sink creates an index: the user's settings and mappings ({@code index.settings},
- * {@code index.mappings}) plus an explicit mapping of the lineage object, so hash halves are summable longs and
- * times are dates whatever dynamic mapping would guess.
+ * {@code index.mappings}), an explicit mapping of the lineage object (hash halves are summable longs, times are
+ * dates whatever dynamic mapping would guess), and the mappings derived from the column types
+ * ({@link FieldMappings}) for every field the user did not map.
  */
 final class IndexDefinition {
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final String settings;
-    private final String mappings;
+    /** The user's mappings with the lineage object added; never changed after construction. */
+    private final ObjectNode base;
 
     IndexDefinition(OpenSearchSinkConfig config) {
         String settingsJson = config.getString(OpenSearchSinkConfig.INDEX_SETTINGS);
         this.settings = settingsJson == null || settingsJson.isBlank() ? null : settingsJson;
-        this.mappings = mappings(config.getString(OpenSearchSinkConfig.INDEX_MAPPINGS), config.getString(OpenSearchSinkConfig.LINEAGE_FIELD));
+        this.base = base(config.getString(OpenSearchSinkConfig.INDEX_MAPPINGS), config.getString(OpenSearchSinkConfig.LINEAGE_FIELD));
     }
 
-    /** The user's mappings with the lineage object's properties added (the user's own definition of it wins). */
+    /** The user's mappings with the lineage object's properties added (the user's own definition of it wins), as JSON or null. */
     static String mappings(String userMappings, String lineageField) {
+        ObjectNode root = base(userMappings, lineageField);
+        return root.isEmpty() ? null : root.toString();
+    }
+
+    private static ObjectNode base(String userMappings, String lineageField) {
         try {
             ObjectNode root = userMappings == null || userMappings.isBlank() ? JSON.createObjectNode() : (ObjectNode) JSON.readTree(userMappings);
             if (lineageField != null && !lineageField.isBlank()) {
@@ -45,22 +49,49 @@ final class IndexDefinition {
                     lineage.putObject("indexed_at").put("type", "date").put("format", "epoch_millis");
                 }
             }
-            return root.isEmpty() ? null : JSON.writeValueAsString(root);
+            return root;
         } catch (IOException | ClassCastException e) {
             throw new IllegalArgumentException(OpenSearchSinkConfig.INDEX_MAPPINGS + " is not a JSON object: " + e.getMessage(), e);
         }
     }
 
-    CreateIndexRequest request(String index, JsonpMapper mapper) {
-        return CreateIndexRequest.of(b -> {
-            b.index(index);
-            if (settings != null) {
-                b.settings(IndexSettings._DESERIALIZER.deserialize(mapper.jsonProvider().createParser(new StringReader(settings)), mapper));
+    /** The user's mapping of a top-level field (index.mappings wins over derived mappings), or null. */
+    JsonNode userProperty(String field) {
+        JsonNode property = base.path("properties").get(field);
+        return property != null && property.isObject() ? property : null;
+    }
+
+    /** The mappings of a new index: the user's and the lineage object's, plus {@code derived} for the other fields. */
+    ObjectNode mappings(Map<String, ObjectNode> derived) {
+        ObjectNode root = base.deepCopy();
+        if (!derived.isEmpty()) {
+            ObjectNode properties = root.has("properties") ? (ObjectNode) root.get("properties") : root.putObject("properties");
+            derived.forEach((field, mapping) -> {
+                if (!properties.has(field)) {
+                    properties.set(field, mapping);
+                }
+            });
+        }
+        return root;
+    }
+
+    /**
+     * The body of {@code PUT /<index>} for a new index. Raw JSON, not the client's typed model, so every mapping
+     * type the node knows (flat_object, date_nanos, …) passes as written.
+     */
+    String createBody(Map<String, ObjectNode> derived) {
+        ObjectNode body = JSON.createObjectNode();
+        if (settings != null) {
+            try {
+                body.set("settings", JSON.readTree(settings));
+            } catch (IOException e) {
+                throw new IllegalArgumentException(OpenSearchSinkConfig.INDEX_SETTINGS + " is not JSON: " + e.getMessage(), e);
             }
-            if (mappings != null) {
-                b.mappings(TypeMapping._DESERIALIZER.deserialize(mapper.jsonProvider().createParser(new StringReader(mappings)), mapper));
-            }
-            return b;
-        });
+        }
+        ObjectNode mappings = mappings(derived);
+        if (!mappings.isEmpty()) {
+            body.set("mappings", mappings);
+        }
+        return body.toString();
     }
 }

@@ -43,6 +43,9 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
     public static final String INDEX_SETTINGS = "index.settings";
     public static final String INDEX_MAPPINGS = "index.mappings";
     public static final String LINEAGE_FIELD = "lineage.field";
+    public static final String INDEX_MAPPINGS_DERIVE = "index.mappings.derive";
+    public static final String INDEX_MAPPINGS_JSON = "index.mappings.json";
+    public static final String INDEX_MAPPINGS_TIMESTAMPS = "index.mappings.timestamps";
 
     public static final String BATCH_SIZE = "batch.size";
     public static final String BATCH_MAX_BYTES = "batch.max.bytes";
@@ -100,8 +103,28 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                 INDEX_GROUP, ++order, Width.LONG, "Index settings");
         def.define(INDEX_MAPPINGS, Type.STRING, "", new JsonObjectValidator(), Importance.MEDIUM,
                 "Mappings (a JSON object, e.g. {\"properties\": {\"price\": {\"type\": \"scaled_float\", "
-                        + "\"scaling_factor\": 100}}}) for indices the sink creates; the lineage field's mapping is added.",
+                        + "\"scaling_factor\": 100}}}) for indices the sink creates; the lineage field's mapping is added. "
+                        + "A field mapped here keeps this mapping: it wins over the one derived from its column type.",
                 INDEX_GROUP, ++order, Width.LONG, "Index mappings");
+        def.define(INDEX_MAPPINGS_DERIVE, Type.BOOLEAN, true, Importance.MEDIUM,
+                "Map each field from its column type, as ToSearchDocument announces it in the lockstep.field.types header "
+                        + "(docs/mappings.md): an index the sink creates gets every field mapped, a new column's field is mapped "
+                        + "(PUT _mapping) before its first document is indexed, and a type change the index cannot take is "
+                        + "logged and shown by the lockstep_sink_mapping_conflicts gauge. false: only index.mappings and the "
+                        + "lineage object are mapped; OpenSearch's dynamic mapping guesses the rest.",
+                INDEX_GROUP, ++order, Width.SHORT, "Derive mappings");
+        def.define(INDEX_MAPPINGS_JSON, Type.STRING, "flat_object", ConfigDef.CaseInsensitiveValidString.in("flat_object", "object", "disabled"),
+                Importance.LOW,
+                "How json and jsonb columns are mapped: 'flat_object' (one field, every key searchable by its path, the "
+                        + "mapping never grows; values must be JSON objects or arrays of them), 'object' (dynamic subfields: "
+                        + "typed, but every distinct key adds a field), or 'disabled' (kept in _source, not searchable; any JSON).",
+                INDEX_GROUP, ++order, Width.SHORT, "JSON columns");
+        def.define(INDEX_MAPPINGS_TIMESTAMPS, Type.STRING, "date_nanos", ConfigDef.CaseInsensitiveValidString.in("date_nanos", "date"),
+                Importance.LOW,
+                "How timestamp and timestamptz columns with more than millisecond precision are mapped: 'date_nanos' keeps "
+                        + "their microseconds (values before 1970 or after 2262 are then not indexed, but stay in _source), "
+                        + "'date' indexes milliseconds of any year. Columns of precision 0 to 3 are always 'date'.",
+                INDEX_GROUP, ++order, Width.SHORT, "Timestamp columns");
         def.define(LINEAGE_FIELD, Type.STRING, "lockstep", Importance.LOW,
                 "The documents' lineage object (ToSearchDocument's metadata.field). The sink adds the document id and "
                         + "the indexing time to it and maps it explicitly in indices it creates: hash (keyword), hash_hi "
@@ -244,6 +267,13 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
 
     public boolean hostnameVerification() {
         return getBoolean(SSL_HOSTNAME_VERIFICATION);
+    }
+
+    /** The options of mappings derived from column types. */
+    public FieldMappings.Options fieldMappingOptions() {
+        return new FieldMappings.Options(
+                FieldMappings.JsonMapping.valueOf(getString(INDEX_MAPPINGS_JSON).toUpperCase(Locale.ROOT)),
+                FieldMappings.TimestampMapping.valueOf(getString(INDEX_MAPPINGS_TIMESTAMPS).toUpperCase(Locale.ROOT)));
     }
 
     public MalformedDocumentBehavior malformedDocumentBehavior() {

@@ -8,7 +8,6 @@ import dev.lockstep.smt.SearchValues;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,11 +50,10 @@ public class OpenSearchSinkTask extends SinkTask {
     private final OffsetTracker offsets = new OffsetTracker();
     private IndexNames indexNames;
     private ErrantRecordReporter reporter;
-    private IndexDefinition indexDefinition;
+    private IndexFields indexFields;
     private String lineageField;
     private int maxBuffered;
     private boolean paused;
-    private final Set<String> knownIndices = new HashSet<>();
 
     @Override
     public String version() {
@@ -77,7 +75,8 @@ public class OpenSearchSinkTask extends SinkTask {
         metrics.bufferedRecords(pipeline::buffered);
         maxBuffered = config.getInt(OpenSearchSinkConfig.MAX_BUFFERED_RECORDS);
         indexNames = new IndexNames(config.getString(OpenSearchSinkConfig.INDEX_NAME_PATTERN));
-        indexDefinition = new IndexDefinition(config);
+        indexFields = new IndexFields(client, new IndexDefinition(config), config.fieldMappingOptions(), metrics,
+                config.getBoolean(OpenSearchSinkConfig.INDEX_AUTO_CREATE), config.getBoolean(OpenSearchSinkConfig.INDEX_MAPPINGS_DERIVE));
         lineageField = config.getString(OpenSearchSinkConfig.LINEAGE_FIELD);
         try {
             reporter = context.errantRecordReporter();
@@ -100,18 +99,21 @@ public class OpenSearchSinkTask extends SinkTask {
         // RetriableException, Connect redelivers this same batch and nothing of it may be held already.
         List<SinkRecord> inOrder = new ArrayList<>(records.size());
         List<Object> converted = new ArrayList<>(records.size()); // a DocumentOperation, or the DataException
-        Set<String> indices = new HashSet<>();
+        Map<String, Set<String>> unprepared = new LinkedHashMap<>(); // index -> field types headers (null: none)
         for (SinkRecord record : records) {
             inOrder.add(record);
             try {
                 DocumentOperation op = toOperation(record);
-                indices.add(op.index());
+                String fieldTypes = fieldTypes(record);
+                if (!indexFields.ready(op.index(), fieldTypes)) {
+                    unprepared.computeIfAbsent(op.index(), i -> new java.util.LinkedHashSet<>()).add(fieldTypes);
+                }
                 converted.add(op);
             } catch (DataException e) {
                 converted.add(e);
             }
         }
-        indices.forEach(this::ensureIndex);
+        unprepared.forEach(this::prepareIndex);
         for (int i = 0; i < inOrder.size(); i++) {
             SinkRecord record = inOrder.get(i);
             OffsetTracker.Entry entry = offsets.track(record);
@@ -284,25 +286,19 @@ public class OpenSearchSinkTask extends SinkTask {
                 + "or in this connector's transforms (topics of change events)");
     }
 
-    private void ensureIndex(String index) {
-        if (knownIndices.contains(index) || !config.getBoolean(OpenSearchSinkConfig.INDEX_AUTO_CREATE)) {
-            return;
-        }
+    /** The record's field types header (from ToSearchDocument), or null. */
+    private static String fieldTypes(SinkRecord record) {
+        org.apache.kafka.connect.header.Header h = record.headers().lastWithName(Lineage.FIELD_TYPES);
+        return h == null || h.value() == null ? null : h.value().toString();
+    }
+
+    /** Creates the index if missing and maps new fields, before any record of the batch is tracked. */
+    private void prepareIndex(String index, Set<String> fieldTypesHeaders) {
         try {
-            if (!client.indices().exists(e -> e.index(index)).value()) {
-                try {
-                    client.indices().create(indexDefinition.request(index, client._transport().jsonpMapper()));
-                    log.info("Created index {}", index);
-                } catch (OpenSearchException e) {
-                    if (e.error() == null || !"resource_already_exists_exception".equals(e.error().type())) {
-                        throw e;
-                    }
-                }
-            }
-            knownIndices.add(index);
+            indexFields.prepare(index, fieldTypesHeaders);
         } catch (IOException | OpenSearchException e) {
             context.timeout(config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MAX_MS));
-            throw new RetriableException("cannot check or create index " + index + ": " + e.getMessage(), e);
+            throw new RetriableException("cannot check, create or map index " + index + ": " + e.getMessage(), e);
         }
     }
 

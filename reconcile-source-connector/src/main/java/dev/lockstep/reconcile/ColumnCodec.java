@@ -29,6 +29,10 @@ final class ColumnCodec {
     static ColumnCodec of(HashSql.Column column, boolean optional) {
         Schema element = elementSchema(column);
         SchemaBuilder builder = column.array() ? SchemaBuilder.array(optionalCopy(element)) : copy(element);
+        if (column.type().equals("numeric")) {
+            // As Debezium with the shipped datatype.propagate.source.type: the sink maps this string as a number.
+            builder.parameter("__debezium.source.column.type", column.array() ? "_NUMERIC" : "NUMERIC");
+        }
         if (optional) {
             builder.optional();
         }

@@ -63,6 +63,7 @@ final class SearchSide implements AutoCloseable {
                 }
             }
         }
+        awaitShards(table.index);
         // A search sees what the last refresh made visible; one refresh per run makes the view current, so a change
         // indexed just before the run is compared rather than left to the settle re-check or the next run.
         call("POST", "/" + table.index + "/_refresh", null);
@@ -192,11 +193,35 @@ final class SearchSide implements AutoCloseable {
         return max;
     }
 
+    /**
+     * Waits (up to 30 s) until the index's primary shards are active: an index the sink has just created answers
+     * searches with 503 until then. Returns at once for an index that does not exist.
+     */
+    void awaitShards(String index) throws IOException {
+        if (call("HEAD", "/" + index, null, 404) == null) {
+            return;
+        }
+        // 408 when the shards are still not active after 30 s: the search that follows reports it
+        call("GET", "/_cluster/health/" + index + "?wait_for_status=yellow&timeout=30s", null, 408);
+    }
+
     /** The highest lineage version the index holds (0 for none): the floor of every repair's version. */
     long maxVersion(String index) throws IOException {
         ObjectNode body = JSON.createObjectNode().put("size", 0);
         body.putObject("aggs").putObject("v").putObject("max").put("field", lineage + ".version");
-        JsonNode response = call("POST", "/" + index + "/_search", body, 404);
+        JsonNode response;
+        for (int attempt = 1;; attempt++) {
+            awaitShards(index);
+            try {
+                response = call("POST", "/" + index + "/_search", body, 404);
+                break;
+            } catch (IOException e) {
+                // The sink may create the index between the check and the search (a first load): its shards start.
+                if (attempt == 3 || !String.valueOf(e.getMessage()).contains("503")) {
+                    throw e;
+                }
+            }
+        }
         JsonNode value = response == null ? null : response.path("aggregations").path("v").path("value");
         return value == null || value.isNull() || value.isMissingNode() ? 0 : (long) value.asDouble();
     }

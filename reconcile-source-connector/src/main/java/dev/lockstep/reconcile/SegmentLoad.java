@@ -109,13 +109,15 @@ final class SegmentLoad {
 
     /**
      * Waits until Kafka has the records and the sink has indexed as many documents as rows were written in each
-     * segment, then compares the segment's checksums on both sides; until {@code validation.timeout.ms}.
+     * segment (or its count stopped growing: rows may have been deleted meanwhile), then compares the segment's
+     * checksums on both sides; until {@code validation.timeout.ms}.
      */
     void validate(PostgresSide pg, SegmentComparer comparer, TableRun.RepairOutlet outlet) throws Exception {
         long started = System.currentTimeMillis();
         long deadline = started + config.getLong(ReconcileConfig.VALIDATION_TIMEOUT_MS);
         outlet.awaitAcknowledged(Math.max(0, deadline - System.currentTimeMillis()));
         List<Segment> open = new ArrayList<>(written.keySet());
+        Map<Segment, Long> lastCount = new java.util.HashMap<>();
         while (!open.isEmpty()) {
             SearchSide.View view = search.open(table);
             try {
@@ -123,8 +125,9 @@ final class SegmentLoad {
                 for (java.util.Iterator<Segment> it = open.iterator(); it.hasNext();) {
                     Segment s = it.next();
                     Observed.Checksum o = search.checksums(view, List.of(s)).get(0);
-                    if (o.count() < written.get(s)) {
-                        continue; // the sink is still indexing it
+                    Long before = lastCount.put(s, o.count());
+                    if (o.count() < written.get(s) && (before == null || before != o.count())) {
+                        continue; // the sink is still indexing it (rows deleted meanwhile may keep it below what was written)
                     }
                     if (comparer.rowsChecksumNow(pg, s).equals(o)) {
                         confirmed.add(s);

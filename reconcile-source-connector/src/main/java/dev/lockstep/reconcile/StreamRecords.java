@@ -211,8 +211,9 @@ final class StreamRecords {
         SourceRecord doc = document.apply(hash.apply(sync.apply(event)));
         ConnectHeaders headers = new ConnectHeaders();
         for (Header h : doc.headers()) {
-            // What the shipped source config's DropHeaders leaves: the two headers the sink reads.
-            if (h.key().equals(Lineage.SOURCE_TS_MS)) {
+            // What the shipped source config's DropHeaders leaves: the headers the sink reads (the field types map a
+            // new index, which a repair or a first load may create).
+            if (h.key().equals(Lineage.SOURCE_TS_MS) || h.key().equals(Lineage.FIELD_TYPES)) {
                 headers.add(h);
             }
         }

@@ -27,6 +27,8 @@ public final class Lineage {
     public static final String SOURCE_TS_MS = "lockstep.source.ts.ms";
     /** When Debezium captured the event, epoch milliseconds. */
     public static final String CAPTURE_TS_MS = "lockstep.capture.ts.ms";
+    /** Each document field's column type ({@link FieldTypes}), so the sink maps fields without a PostgreSQL connection. */
+    public static final String FIELD_TYPES = "lockstep.field.types";
 
     private Lineage() {
     }

@@ -1,6 +1,7 @@
 package dev.lockstep.smt;
 
 import dev.lockstep.smt.hash.FieldMapping;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -26,8 +27,9 @@ import org.apache.kafka.connect.transforms.Transformation;
  *       delete event already produced the tombstone; truncate and message events are dropped.</li>
  * </ul>
  * A value without Debezium's envelope (no {@code op} field, e.g. after ExtractNewRecordState) is taken as the
- * row itself. Headers pass through unchanged. A record that cannot become a document (no key: a table without a
- * primary key; a key or row that cannot be converted) goes to the dead-letter topic, see {@link DeadLetters}.
+ * row itself. Headers pass through; a row with a schema adds {@link Lineage#FIELD_TYPES}, each field's column type
+ * ({@link FieldTypes}), from which the sink maps the index. A record that cannot become a document (no key: a table
+ * without a primary key; a key or row that cannot be converted) goes to the dead-letter topic, see {@link DeadLetters}.
  */
 public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformation<R> {
 
@@ -86,6 +88,8 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
     private String metadataField;
     private String truncateTopic;
     private DeadLetters deadLetters;
+    /** The field types header of each row schema seen: Debezium keeps one schema object per table version. */
+    private final Map<Schema, String> fieldTypesBySchema = new IdentityHashMap<>();
 
     @Override
     public void configure(Map<String, ?> props) {
@@ -169,8 +173,13 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
             throw new RecordFailure(FailureReason.BAD_VALUE, "cannot convert the row at " + RecordLocation.of(record) + ": "
                     + e.getMessage(), e);
         }
+        Headers headers = record.headers();
+        if (row instanceof Struct struct) {
+            headers = headers.duplicate();
+            headers.remove(Lineage.FIELD_TYPES).addString(Lineage.FIELD_TYPES, fieldTypes(struct.schema()));
+        }
         return record.newRecord(record.topic(), record.kafkaPartition(), Schema.OPTIONAL_STRING_SCHEMA, id,
-                null, document, record.timestamp(), record.headers());
+                null, document, record.timestamp(), headers);
     }
 
     /** The row's mapped fields with search-friendly values, plus the lineage object when headers carry lineage. */
@@ -200,6 +209,26 @@ public class ToSearchDocument<R extends ConnectRecord<R>> implements Transformat
             }
         }
         return document;
+    }
+
+    /** The {@link Lineage#FIELD_TYPES} header for rows of this schema: the document's fields and their column types. */
+    private String fieldTypes(Schema rowSchema) {
+        String cached = fieldTypesBySchema.get(rowSchema);
+        if (cached == null) {
+            Map<String, String> types = new LinkedHashMap<>();
+            for (Field field : rowSchema.fields()) {
+                String name = mapping.map(field.name());
+                if (name != null) {
+                    types.put(name, FieldTypes.of(field.schema()));
+                }
+            }
+            if (fieldTypesBySchema.size() >= 10_000) {
+                fieldTypesBySchema.clear(); // schemas made per record by some upstream transform: stay bounded
+            }
+            cached = FieldTypes.encode(types);
+            fieldTypesBySchema.put(rowSchema, cached);
+        }
+        return cached;
     }
 
     @Override

@@ -79,6 +79,17 @@ class ToSearchDocumentTest {
     }
 
     @Test
+    void fieldTypesHeaderNamesEachDocumentFieldsColumnType() {
+        SinkRecord out = configured(Map.of("fields.rename", "name:title", "fields.exclude", "blob"))
+                .apply(event("c", null, row(), new Struct(KEY).put("id", 42L)));
+        assertThat(out.headers().lastWithName(Lineage.FIELD_TYPES).value()).isEqualTo("id:bigint,title:text,price:numeric,"
+                + "tags:text[],attrs:json,updated_at:timestamptz(6),created:timestamp(6),day:date,active:boolean");
+        // A delete has no fields, so no header.
+        SinkRecord delete = smt.apply(event("d", row(), null, new Struct(KEY).put("id", 42L)));
+        assertThat(delete.headers().lastWithName(Lineage.FIELD_TYPES)).isNull();
+    }
+
+    @Test
     void numbersOnRequest() {
         SinkRecord out = configured(Map.of("numeric.format", "number")).apply(event("u", null, row(), new Struct(KEY).put("id", 42L)));
         assertThat(((Map<?, ?>) out.value()).get("price")).isEqualTo(new BigDecimal("19.90"));

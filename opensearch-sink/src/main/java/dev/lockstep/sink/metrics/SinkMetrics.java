@@ -106,6 +106,18 @@ public final class SinkMetrics implements AutoCloseable {
         return byIndex.computeIfAbsent(index, IndexMeters::new);
     }
 
+    /**
+     * A field whose column type asks for another mapping than the index has (a change OpenSearch cannot apply in
+     * place): a gauge at 1 per index and field, with the column type and the index's mapping type as tags, until
+     * the task stops.
+     */
+    public void mappingConflict(String index, String field, String columnType, String indexType) {
+        keep(Gauge.builder("lockstep.sink.mapping.conflicts", () -> 1).strongReference(true)
+                .description("Fields whose column type needs another mapping than the index has (rebuild the index to apply it)")
+                .tags(tags.and("index", index).and("field", field).and("column_type", columnType).and("index_type", indexType))
+                .register(registry));
+    }
+
     public void retried(int operations) {
         retries.increment(operations);
     }
