@@ -335,7 +335,7 @@ class SinkSecurityIT {
     /**
      * What Connect itself does with a PASSWORD option written in plain text: validation hides it, the worker's log
      * shows [hidden], but GET /connectors/{name}/config (like GET /connectors/{name} and .../tasks) returns it as
-     * stored. Hence the README's advice to pass passwords through a config provider.
+     * stored. Hence the advice in docs/installing.md to pass passwords through a config provider.
      */
     @Test
     void connectShowsAPlainTextPasswordInTheStoredConfigButNotInItsLog(LocalStack stack) throws Exception {

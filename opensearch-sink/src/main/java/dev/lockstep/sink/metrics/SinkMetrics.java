@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The sink task's meters, tagged by connector and task (and index where it applies). Names, as Prometheus
- * shows them, start with {@code lockstep_sink_}; see README.md for the list. A task removes its meters when it
+ * shows them, start with {@code lockstep_sink_}; see docs/metrics.md for the list. A task removes its meters when it
  * stops, so a worker never reports series of tasks it no longer runs.
  */
 public final class SinkMetrics implements AutoCloseable {
