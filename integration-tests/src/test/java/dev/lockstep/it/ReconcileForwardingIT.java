@@ -33,7 +33,7 @@ class ReconcileForwardingIT {
             p.sql("ANALYZE ${schema}.products");
             String name = p.name + "-reconciler";
             // The stack's worker and a second one in the same group: one Connect cluster of two workers.
-            try (ExtraWorker second = new ExtraWorker(stack, p.name + "-w2", 58_184, line -> line, List.of()).awaitUp(Map.of())) {
+            try (ExtraWorker second = new ExtraWorker(stack, p.name + "-w2", 28_184, line -> line, List.of()).awaitUp(Map.of())) {
                 Awaitility.await("two workers").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
                         .until(() -> workers(stack, p.name + "-source").size() + workers(stack, p.name + "-sink").size() >= 1
                                 && Http.get(second.url + "/connectors").status() == 200);

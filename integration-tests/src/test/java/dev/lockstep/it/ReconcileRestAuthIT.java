@@ -36,7 +36,7 @@ class ReconcileRestAuthIT {
         Files.writeString(jaas, "KafkaConnect {\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file=\""
                 + credentials + "\";\n};\n");
         // A cluster of its own (group and topics), with Kafka's BasicAuthSecurityRestExtension next to Lockstep's.
-        ExtraWorker worker = new ExtraWorker(stack, run, 58_183, line -> {
+        ExtraWorker worker = new ExtraWorker(stack, run, 28_183, line -> {
             String key = line.contains("=") ? line.substring(0, line.indexOf('=')).trim() : "";
             return switch (key) {
                 case "group.id" -> "group.id=" + run;
