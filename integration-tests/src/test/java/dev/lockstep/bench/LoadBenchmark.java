@@ -110,14 +110,14 @@ public final class LoadBenchmark {
             JsonNode last;
             if (throughReconciler) {
                 connectors.create(name, reconciler);
-                first = awaitRun(stack, name, null);
+                first = ReconcileBenchmark.awaitRun(stack, name, null);
                 searchable = awaitSearchable(stack, index, rows, t0);
                 Http.post(stack.connectUrl() + "/lockstep/reconcile/" + name + "/runs", null);
-                last = awaitRun(stack, name, first.path("run_id").asText());
+                last = ReconcileBenchmark.awaitRun(stack, name, first.path("run_id").asText());
             } else {
                 searchable = awaitSearchable(stack, index, rows, t0);
                 connectors.create(name, reconciler);
-                first = awaitRun(stack, name, null);
+                first = ReconcileBenchmark.awaitRun(stack, name, null);
                 last = first;
             }
             double total = (System.nanoTime() - t0) / 1e9;
@@ -158,24 +158,6 @@ public final class LoadBenchmark {
             return r.status() == 200 && r.body().path("count").asLong() >= rows;
         });
         return (System.nanoTime() - t0) / 1e9;
-    }
-
-    private static JsonNode awaitRun(LocalStack stack, String reconciler, String after) {
-        JsonNode[] out = new JsonNode[1];
-        Awaitility.await("a run of " + reconciler).atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
-                .until(() -> {
-                    Http.Response r = Http.get(stack.connectUrl() + "/lockstep/reconcile/" + reconciler + "/runs?size=1");
-                    if (r.status() != 200 || r.body().isEmpty()) {
-                        return false;
-                    }
-                    String id = r.body().get(0).path("run_id").asText();
-                    if (id.equals(after)) {
-                        return false;
-                    }
-                    out[0] = Http.get(stack.connectUrl() + "/lockstep/reconcile/" + reconciler + "/runs/" + id).body().path("tables").get(0);
-                    return true;
-                });
-        return out[0];
     }
 
     private static void dropSlot(LocalStack stack, String name) {

@@ -155,7 +155,8 @@ public final class ReconcileBenchmark {
         return sb.toString().trim();
     }
 
-    private static JsonNode awaitRun(LocalStack stack, String reconciler, String after) {
+    /** The newest run of a reconciler other than {@code after}, its first table's report, once it is in the audit trail. */
+    static JsonNode awaitRun(LocalStack stack, String reconciler, String after) {
         JsonNode[] out = new JsonNode[1];
         org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofMillis(500)).until(() -> {
             Http.Response r = Http.get(stack.connectUrl() + "/lockstep/reconcile/" + reconciler + "/runs?size=1");
