@@ -141,7 +141,11 @@ public final class LoadBenchmark {
             connectors.deleteQuietly(name);
             connectors.deleteQuietly(name + "-sink");
             connectors.deleteQuietly(name + "-source");
-            dropSlot(stack, name);
+            try {
+                stack.dropSlotAndPublication(name);
+            } catch (Exception e) {
+                System.out.println("  (slot not dropped: " + e.getMessage() + ")");
+            }
             Http.delete(stack.openSearchUrl() + "/" + index);
             Http.delete(stack.openSearchUrl() + "/" + name + "-audit");
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
@@ -160,16 +164,4 @@ public final class LoadBenchmark {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    private static void dropSlot(LocalStack stack, String name) {
-        try (Connection pg = DriverManager.getConnection(stack.pgUrl(), stack.pgUser(), stack.pgPassword());
-                Statement s = pg.createStatement()) {
-            Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-                s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + name + "'");
-                return true;
-            });
-            s.execute("DROP PUBLICATION IF EXISTS " + name);
-        } catch (Exception e) {
-            System.out.println("  (slot not dropped: " + e.getMessage() + ")");
-        }
-    }
 }

@@ -55,6 +55,22 @@ public final class LocalStack implements AutoCloseable {
         return get("PG_USER");
     }
 
+    /**
+     * Drops the replication slot and the publication a Debezium source named {@code name} leaves in PostgreSQL: the
+     * slot outlives its connector and would keep WAL on a reused stack. The task may still hold the slot for a moment
+     * after its connector was deleted, so the drop is retried for up to 30 s.
+     */
+    public void dropSlotAndPublication(String name) throws java.sql.SQLException {
+        try (java.sql.Connection pg = java.sql.DriverManager.getConnection(pgUrl(), pgUser(), pgPassword());
+                java.sql.Statement s = pg.createStatement()) {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + name + "'");
+                return true;
+            });
+            s.execute("DROP PUBLICATION IF EXISTS " + name);
+        }
+    }
+
     public String pgPassword() {
         return endpoints.getOrDefault("PG_PASSWORD", "");
     }

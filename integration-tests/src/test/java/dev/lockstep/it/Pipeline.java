@@ -4,9 +4,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.Map;
-import org.awaitility.Awaitility;
 
 /**
  * One test's own pipeline on the shared stack: a schema, a Debezium source and a Lockstep sink registered from
@@ -105,14 +103,9 @@ final class Pipeline implements AutoCloseable {
      * PostgreSQL: the slot outlives its connector and would keep WAL on a reused stack.
      */
     static void dropSource(LocalStack stack, String name) throws SQLException {
+        stack.dropSlotAndPublication(name);
         try (Connection pg = DriverManager.getConnection(stack.pgUrl(), stack.pgUser(), stack.pgPassword());
                 Statement s = pg.createStatement()) {
-            // The task may still hold the slot for a moment after its connector was deleted.
-            Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-                s.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + name + "'");
-                return true;
-            });
-            s.execute("DROP PUBLICATION IF EXISTS " + name);
             s.execute("DROP SCHEMA IF EXISTS " + name + " CASCADE");
         }
     }
