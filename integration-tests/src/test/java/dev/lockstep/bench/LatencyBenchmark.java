@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.lockstep.it.Connectors;
 import dev.lockstep.it.Http;
 import dev.lockstep.it.LocalStack;
+import dev.lockstep.it.Pgbench;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -101,12 +102,18 @@ public final class LatencyBenchmark {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 120;
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
         Map<String, String> o = pairs(System.getProperty("lockstep.bench.latency", ""));
-        int rows = Integer.parseInt(o.getOrDefault("rows", "10000"));
+        // workload=pgbench: pgbench's TPC-B mix at `rate` row changes/s (three updates per transaction, on 10 tellers and
+        // 1 branch per scale unit: hot rows), and the probed updates on a small table of their own at probe.rate.
+        boolean tpcb = o.getOrDefault("workload", "uniform").equals("pgbench");
+        int pgbenchScale = Integer.parseInt(o.getOrDefault("pgbench.scale", "2"));
+        int pgbenchClients = Integer.parseInt(o.getOrDefault("pgbench.clients", "4"));
+        int writeRate = tpcb ? Integer.parseInt(o.getOrDefault("probe.rate", "50")) : rate;
+        int rows = Integer.parseInt(o.getOrDefault("rows", tpcb ? "1000" : "10000"));
         int warmup = Integer.parseInt(o.getOrDefault("warmup", "15"));
-        int sampleEvery = Integer.parseInt(o.getOrDefault("sample.every", String.valueOf(Math.max(1, rate / 50))));
+        int sampleEvery = Integer.parseInt(o.getOrDefault("sample.every", String.valueOf(Math.max(1, writeRate / 50))));
         int probers = Integer.parseInt(o.getOrDefault("probers", "1"));
         long probeIntervalNanos = Long.parseLong(o.getOrDefault("probe.interval.ms", "5")) * 1_000_000L;
-        int writers = Integer.parseInt(o.getOrDefault("writers", "4"));
+        int writers = Integer.parseInt(o.getOrDefault("writers", tpcb ? "1" : "4"));
         long probeTimeoutNanos = Long.parseLong(o.getOrDefault("probe.timeout.s", "30")) * 1_000_000_000L;
         if (seconds <= warmup) {
             throw new IllegalArgumentException("the run (" + seconds + " s) must be longer than the warm-up (" + warmup + " s)");
@@ -134,14 +141,28 @@ public final class LatencyBenchmark {
                             + "timestamptz '2026-01-05 09:30:00+00' + g * interval '1 second', g % 2 = 0, 0 FROM generate_series(1, " + rows + ") g");
                     s.execute("VACUUM ANALYZE " + table);
                 }
+                Path pgbench = tpcb ? Pgbench.find() : null;
+                if (tpcb) {
+                    if (pgbench == null) {
+                        throw new IllegalStateException("workload=pgbench needs pgbench (postgresql-client, next to the stack's PostgreSQL)");
+                    }
+                    Pgbench.run(stack, name, pgbench, "-i", "-s", String.valueOf(pgbenchScale), "-q");
+                }
+                List<String> pgbenchTables = tpcb ? List.of("pgbench_accounts", "pgbench_tellers", "pgbench_branches", "pgbench_history") : List.of();
                 Map<String, String> source = connectors.fromFile(TOPOLOGY + "lockstep-postgres-source");
                 source.put("topic.prefix", name);
                 source.put("slot.name", name);
                 source.put("publication.name", name);
-                source.put("table.include.list", table);
+                source.put("table.include.list", String.join(",", java.util.stream.Stream.concat(java.util.stream.Stream.of(table),
+                        pgbenchTables.stream().map(t -> name + "." + t)).toList()));
+                // pgbench_history has no primary key: its records go to the transforms' errors topic, the others stream on.
+                if (tpcb && source.containsKey("transforms.document.type")) {
+                    source.put("transforms.document.errors.topic", name + "-dlq");
+                }
                 source.putAll(pairs(System.getProperty("lockstep.bench.source", "")));
                 Map<String, String> sink = connectors.fromFile(TOPOLOGY + "lockstep-opensearch-sink");
-                sink.put("topics", topic);
+                sink.put("topics", String.join(",", java.util.stream.Stream.concat(java.util.stream.Stream.of(topic), pgbenchTables.stream()
+                        .filter(t -> !t.equals("pgbench_history")).map(t -> name + "." + name + "." + t)).toList()));
                 sink.put("index.name.pattern", "${topic}");
                 sink.put("errors.deadletterqueue.topic.name", name + "-dlq");
                 sink.putAll(pairs(System.getProperty("lockstep.bench.sink", "")));
@@ -162,13 +183,20 @@ public final class LatencyBenchmark {
                         throw new IllegalStateException("the snapshot of " + rows + " rows was not indexed within 10 minutes");
                     }
                 }
+                if (tpcb) {
+                    String accounts = name + "." + name + ".pgbench_accounts";
+                    while (count(stack, accounts) < 100_000L * pgbenchScale) {
+                        Thread.sleep(500);
+                        Http.post(stack.openSearchUrl() + "/" + accounts + "/_refresh", null);
+                    }
+                }
                 long snapshotEnd = System.nanoTime();
                 System.out.printf("snapshot: %,d rows indexed in %.1f s (connectors created to all documents searchable)%n", rows,
                         (snapshotEnd - snapshotStart) / 1e9);
                 Thread.sleep(2_000); // let the sink settle after the snapshot
 
                 // The load, the probes and the measured window.
-                long total = (long) seconds * rate;
+                long total = (long) seconds * writeRate;
                 long[] commitDone = new long[(int) total];
                 int[] commitMicros = new int[(int) total];
                 int[] lateMicros = new int[(int) total];
@@ -193,7 +221,7 @@ public final class LatencyBenchmark {
                             c.setAutoCommit(true);
                             while (true) {
                                 long k = next.getAndIncrement();
-                                long due = t0 + k * 1_000_000_000L / rate;
+                                long due = t0 + k * 1_000_000_000L / writeRate;
                                 if (k >= total || due >= end || System.nanoTime() >= end) {
                                     return;
                                 }
@@ -225,9 +253,18 @@ public final class LatencyBenchmark {
                     writerThreads.add(t);
                     t.start();
                 }
-                System.out.printf("load: %,d updates/s for %d s on %,d rows, %d writer connections; one update in %d probed every %d ms "
-                        + "(prober threads: %d); the first %d s are warm-up%n", rate, seconds, rows, writers, sampleEvery,
-                        probeIntervalNanos / 1_000_000, probers, warmup);
+                Path pgbenchLog = stack.repo().resolve("integration-tests/target/pgbench-latency.log");
+                Process tpcbLoad = !tpcb ? null : Pgbench.start(stack, name, pgbench, ProcessBuilder.Redirect.to(pgbenchLog.toFile()), "-n",
+                        "-c", String.valueOf(pgbenchClients), "-j", "2", "-R", String.valueOf(Math.max(1, rate / 3)), "-T", String.valueOf(seconds),
+                        "-P", "15");
+                if (tpcb) {
+                    System.out.printf("load: pgbench TPC-B, scale %d, %d clients, %d transactions/s (%d row changes/s: an account, a "
+                            + "teller and a branch updated, a history row inserted, per transaction) for %d s%n", pgbenchScale, pgbenchClients,
+                            Math.max(1, rate / 3), 3 * Math.max(1, rate / 3), seconds);
+                }
+                System.out.printf("%s: %,d updates/s for %d s on %,d rows, %d writer connections; one update in %d probed every %d ms "
+                        + "(prober threads: %d); the first %d s are warm-up%n", tpcb ? "probed updates (a table of their own)" : "load",
+                        writeRate, seconds, rows, writers, sampleEvery, probeIntervalNanos / 1_000_000, probers, warmup);
 
                 sleepUntil(windowStart);
                 Histogram insideStart = Histogram.scrape(stack.connectUrl(), sinkName);
@@ -245,6 +282,16 @@ public final class LatencyBenchmark {
                     t.join();
                 }
                 long windowEnd = System.nanoTime();
+                String pgbenchSummary = "";
+                if (tpcbLoad != null) {
+                    if (!tpcbLoad.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                        tpcbLoad.destroy();
+                    }
+                    pgbenchSummary = Files.readAllLines(pgbenchLog).stream()
+                            .filter(l -> l.startsWith("number of transactions actually processed") || l.startsWith("latency average")
+                                    || l.startsWith("tps") || l.startsWith("number of failed") || l.startsWith("rate limit schedule lag"))
+                            .map(l -> "          pgbench: " + l + "\n").reduce("", String::concat);
+                }
                 Cpu cpuEnd = Cpu.read(pids);
                 long[] probesEnd = probeStats.snapshot();
                 long[] probes = new long[probesEnd.length];
@@ -265,7 +312,8 @@ public final class LatencyBenchmark {
                 Histogram insideEnd = Histogram.scrape(stack.connectUrl(), sinkName);
                 heap.stop();
 
-                report(new Run(seconds, rate, rows, warmup, writers, sampleEvery, probers, probeIntervalNanos, t0, windowStart, windowEnd,
+                System.out.print(pgbenchSummary);
+                report(new Run(seconds, writeRate, rows, warmup, writers, sampleEvery, probers, probeIntervalNanos, t0, windowStart, windowEnd,
                         end, commitDone, commitMicros, lateMicros, new ArrayList<>(samples), probes,
                         refreshesEnd - refreshesStart, insideStart, insideEnd, cpuStart, cpuEnd, heap, snapshotStart, snapshotEnd,
                         connectPid));
@@ -980,9 +1028,9 @@ public final class LatencyBenchmark {
             System.out.println("warning: clean-up of " + name + " in PostgreSQL failed: " + e);
         }
         try {
-            Http.delete(stack.openSearchUrl() + "/" + index);
+            Http.delete(stack.openSearchUrl() + "/" + name + "." + name + ".*"); // every table's index (versions: not the aliases)
         } catch (RuntimeException e) {
-            System.out.println("warning: cannot delete index " + index + ": " + e);
+            System.out.println("warning: cannot delete the indices of " + name + ": " + e);
         }
         // A run writes a few hundred MB of change events: leave no topics behind on a reused stack.
         java.util.Properties props = new java.util.Properties();

@@ -146,7 +146,7 @@ public final class LoadBenchmark {
             } catch (Exception e) {
                 System.out.println("  (slot not dropped: " + e.getMessage() + ")");
             }
-            Http.delete(stack.openSearchUrl() + "/" + index);
+            Http.deleteIndex(stack.openSearchUrl(), index);
             Http.delete(stack.openSearchUrl() + "/" + name + "-audit");
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap()))) {
                 admin.deleteTopics(List.of(topic, name + "-audit", name + "-dlq")).all().get();

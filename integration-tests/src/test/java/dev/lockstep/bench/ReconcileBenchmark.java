@@ -48,7 +48,7 @@ public final class ReconcileBenchmark {
             if (loaded(stack, pg, shape, index, rows)) {
                 System.out.printf("reusing %,d %s rows and documents from an earlier run%n", rows, shape);
             } else {
-                Http.delete(stack.openSearchUrl() + "/" + index);
+                Http.deleteIndex(stack.openSearchUrl(), index);
                 long load = System.nanoTime();
                 createTable(pg, shape, rows);
                 loadDocuments(stack, pg, shape, key, index);
@@ -108,7 +108,7 @@ public final class ReconcileBenchmark {
             Http.delete(stack.openSearchUrl() + "/rbench-audit");
             // The drifted documents were repaired: the table and its index stay for the next run (LOCKSTEP_BENCH_KEEP=false drops them).
             if (!Boolean.parseBoolean(System.getProperty("lockstep.bench.keep", "true"))) {
-                Http.delete(stack.openSearchUrl() + "/" + index);
+                Http.deleteIndex(stack.openSearchUrl(), index);
                 try (Statement s = pg.createStatement()) {
                     s.execute("DROP SCHEMA " + SCHEMA + " CASCADE");
                 }

@@ -92,10 +92,10 @@ public final class SinkBenchmark {
                     Run before = sinkAlone(stack, connectors, name + "-before" + round, plainTopic, name, rows, pids,
                             Map.of("index.mappings.derive", "false"));
                     lines.add("round " + round + ", before (no field types header, dynamic mapping): " + before);
-                    Http.delete(stack.openSearchUrl() + "/" + plainTopic);
+                    Http.deleteIndex(stack.openSearchUrl(), plainTopic);
                 }
                 if (after != null) {
-                    Http.delete(stack.openSearchUrl() + "/" + topic);
+                    Http.deleteIndex(stack.openSearchUrl(), topic);
                 }
                 after = sinkAlone(stack, connectors, name + "-after" + round, topic, name, rows, pids, Map.of());
                 lines.add("round " + round + ", after (field types header, derived mappings): " + after);
@@ -149,9 +149,9 @@ public final class SinkBenchmark {
             s.execute("SELECT pg_drop_replication_slot('" + name + "')");
             s.execute("DROP PUBLICATION IF EXISTS " + name);
             s.execute("DROP SCHEMA " + name + " CASCADE");
-            Http.delete(stack.openSearchUrl() + "/" + ceilingIndex);
-            Http.delete(stack.openSearchUrl() + "/" + topic);
-            Http.delete(stack.openSearchUrl() + "/" + plainTopic);
+            Http.deleteIndex(stack.openSearchUrl(), ceilingIndex);
+            Http.deleteIndex(stack.openSearchUrl(), topic);
+            Http.deleteIndex(stack.openSearchUrl(), plainTopic);
         }
     }
 
@@ -351,7 +351,7 @@ public final class SinkBenchmark {
         connectors.deleteQuietly(connector);
         Thread.sleep(2_000); // the task stops; its last bulks finish
         awaitNoMerges(stack, connector);
-        Http.delete(stack.openSearchUrl() + "/" + connector);
+        Http.deleteIndex(stack.openSearchUrl(), connector);
         System.out.printf("warm-up: a sink of its own indexed %,d documents into a scratch index in %.1f s (then deleted)%n",
                 documents, seconds);
     }

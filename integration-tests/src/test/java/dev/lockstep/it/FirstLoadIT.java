@@ -63,7 +63,7 @@ class FirstLoadIT {
                 assertThat(report.path("verified").asBoolean()).isTrue();
 
                 awaitCount(stack, products, 4_960);
-                JsonNode mapping = Http.get(stack.openSearchUrl() + "/" + products + "/_mapping").body().path(products).path("mappings");
+                JsonNode mapping = Http.mappings(stack.openSearchUrl(), products);
                 assertThat(mapping.path("properties").path("price").path("type").asText()).as(mapping.toString()).isEqualTo("double");
                 // The next run: every row matched, nothing to repair.
                 JsonNode second = ReconcileIT.runNow(stack, name, p, first);

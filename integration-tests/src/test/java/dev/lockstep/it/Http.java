@@ -51,6 +51,25 @@ public final class Http {
         return send("POST", url, body);
     }
 
+    /**
+     * The mappings of an index or alias ({@code GET /<name>/_mapping} answers by concrete index: {@code products_v1}
+     * for the alias {@code products}).
+     */
+    public static JsonNode mappings(String openSearchUrl, String name) {
+        java.util.Iterator<JsonNode> indices = get(openSearchUrl + "/" + name + "/_mapping").body().elements();
+        return indices.hasNext() ? indices.next().path("mappings") : JSON.createObjectNode();
+    }
+
+    /** Deletes an index by its name or alias: the indices behind an alias are deleted (DELETE does not take an alias). */
+    public static void deleteIndex(String openSearchUrl, String name) {
+        Response aliased = get(openSearchUrl + "/_alias/" + name);
+        if (aliased.status() == 200) {
+            aliased.body().fieldNames().forEachRemaining(index -> delete(openSearchUrl + "/" + index));
+        } else {
+            delete(openSearchUrl + "/" + name);
+        }
+    }
+
     public static Response delete(String url) {
         return send("DELETE", url, null);
     }

@@ -121,9 +121,9 @@ class MappingsIT {
 
             String metrics = Http.getAny(stack.connectUrl() + "/metrics").text();
             assertThat(metrics).containsPattern("lockstep_sink_mapping_conflicts\\{column_type=\"text\",connector=\"" + p.name
-                    + "-sink\",field=\"n2t\",index=\"" + java.util.regex.Pattern.quote(index) + "\",index_type=\"long\"")
+                    + "-sink\",field=\"n2t\",index=\"" + java.util.regex.Pattern.quote(index + "_v1") + "\",index_type=\"long\"")
                     .containsPattern("lockstep_sink_mapping_conflicts\\{column_type=\"integer\",connector=\"" + p.name
-                            + "-sink\",field=\"t2n\",index=\"" + java.util.regex.Pattern.quote(index) + "\",index_type=\"text\"")
+                            + "-sink\",field=\"t2n\",index=\"" + java.util.regex.Pattern.quote(index + "_v1") + "\",index_type=\"text\"")
                     .doesNotContainPattern("lockstep_sink_mapping_conflicts\\{[^}]*field=\"(qty|sku|scale|weight)\"");
             assertThat(metrics).containsPattern("lockstep_sink_dlq_records_total\\{connector=\"" + p.name + "-sink\",task=\"0\"} 0.0");
             assertThat(p.sinkTaskState()).isEqualTo("RUNNING");
@@ -133,7 +133,7 @@ class MappingsIT {
     }
 
     static JsonNode properties(LocalStack stack, String index) {
-        return Http.get(stack.openSearchUrl() + "/" + index + "/_mapping").body().path(index).path("mappings").path("properties");
+        return Http.mappings(stack.openSearchUrl(), index).path("properties");
     }
 
     private static String type(JsonNode properties, String field) {

@@ -102,8 +102,8 @@ class PipelineIT {
             awaitSameContent(pg);
 
             // The sink created the index with the lineage object mapped explicitly: summable longs, dates.
-            JsonNode mapping = Http.get(stack.openSearchUrl() + "/" + run + "." + run + ".products/_mapping").body()
-                    .path(run + "." + run + ".products").path("mappings").path("properties").path("lockstep").path("properties");
+            JsonNode mapping = Http.mappings(stack.openSearchUrl(), run + "." + run + ".products").path("properties").path("lockstep")
+                    .path("properties");
             assertThat(mapping.path("hash_hi").path("type").asText()).isEqualTo("long");
             assertThat(mapping.path("hash_lo").path("type").asText()).isEqualTo("long");
             assertThat(mapping.path("version").path("type").asText()).isEqualTo("long");

@@ -139,7 +139,7 @@ class SinkFailuresIT {
                     for (Thread loader : loaders) {
                         loader.join();
                     }
-                    Http.delete(stack.openSearchUrl() + "/" + p.name + "-load");
+                    Http.deleteIndex(stack.openSearchUrl(), p.name + "-load");
                 }
                 awaitSame(p, index);
                 assertThat(rejected.get()).as("429s the loader saw").isPositive();

@@ -92,7 +92,7 @@ class SinkOffsetsIT {
                 assertThat(doc.path("_source").path("lockstep").path("id").asText()).isEqualTo(FAILING_ID);
             } finally {
                 connectors.deleteQuietly(connector);
-                Http.delete(stack.openSearchUrl() + "/" + topic);
+                Http.deleteIndex(stack.openSearchUrl(), topic);
             }
         }
     }

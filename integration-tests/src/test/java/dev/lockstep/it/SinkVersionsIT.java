@@ -78,7 +78,7 @@ class SinkVersionsIT {
             connectors.deleteQuietly(run + "-sink");
             connectors.deleteQuietly(run + "-source");
             Pipeline.dropSource(stack, run);
-            Http.delete(stack.openSearchUrl() + "/" + index);
+            Http.deleteIndex(stack.openSearchUrl(), index);
         }
     }
 

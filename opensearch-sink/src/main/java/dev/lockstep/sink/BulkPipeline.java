@@ -28,8 +28,10 @@ import org.apache.kafka.common.TopicPartition;
  * which bulks finish nor the retries of their items can reorder two operations on one document.
  *
  * <p>A full bulk (count or estimated bytes) leaves as soon as a request slot is free. A bulk that is not full
- * leaves only when no bulk is in flight (and its oldest operation has lingered {@code lingerMs}): a trickle of
- * records gathers into one bulk at a time instead of many small ones side by side. When a bulk finishes, its
+ * leaves when no bulk is in flight (and its oldest operation has lingered {@code lingerMs}): a trickle of records
+ * gathers into one bulk at a time instead of many small ones side by side. Behind a bulk in flight it waits at most
+ * {@code partialWaitMs} (its oldest sendable operation's age), then goes side by side with it if a request slot is
+ * free: under a steady load no bulk fills, and a change must not wait for a whole slow round trip of the one before. When a bulk finishes, its
  * records are finished in the {@link OffsetTracker}; rejected operations and failures are kept for the task
  * thread, which alone may talk to Connect (the errant record reporter, pausing partitions).
  */
@@ -70,6 +72,8 @@ final class BulkPipeline implements AutoCloseable {
     private final int batchSize;
     private final long batchMaxBytes;
     private final long lingerNanos;
+    /** How long a bulk that is not full waits behind the bulks in flight; negative: until they finish. */
+    private final long partialWaitNanos;
     private final int maxInFlight;
     private final ExecutorService bulks;
     private final ScheduledExecutorService lingerTimer;
@@ -86,6 +90,12 @@ final class BulkPipeline implements AutoCloseable {
 
     BulkPipeline(Sender sender, OffsetTracker tracker, int batchSize, long batchMaxBytes, long lingerMs, int maxInFlight,
             String threadName) {
+        this(sender, tracker, batchSize, batchMaxBytes, lingerMs, -1, maxInFlight, threadName);
+    }
+
+    BulkPipeline(Sender sender, OffsetTracker tracker, int batchSize, long batchMaxBytes, long lingerMs, long partialWaitMs, int maxInFlight,
+            String threadName) {
+        this.partialWaitNanos = partialWaitMs < 0 ? -1 : TimeUnit.MILLISECONDS.toNanos(partialWaitMs);
         this.sender = sender;
         this.tracker = tracker;
         this.batchSize = batchSize;
@@ -94,7 +104,8 @@ final class BulkPipeline implements AutoCloseable {
         this.maxInFlight = maxInFlight;
         AtomicInteger threads = new AtomicInteger();
         this.bulks = Executors.newFixedThreadPool(maxInFlight, r -> daemon(r, threadName + "-" + threads.incrementAndGet()));
-        this.lingerTimer = lingerMs > 0 ? Executors.newSingleThreadScheduledExecutor(r -> daemon(r, threadName + "-linger")) : null;
+        this.lingerTimer = lingerMs > 0 || partialWaitMs >= 0
+                ? Executors.newSingleThreadScheduledExecutor(r -> daemon(r, threadName + "-linger")) : null;
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -116,9 +127,20 @@ final class BulkPipeline implements AutoCloseable {
             boolean full = waiting.size() >= batchSize || waitingBytes >= batchMaxBytes;
             if (!full && inFlightBulks > 0) {
                 // A bulk that is not full waits for the one in flight, gathering what arrives meanwhile: under a
-                // steady trickle the node gets one bulk at a time (less work per document, so lower latency), and
-                // only a backlog of full bulks is pipelined up to maxInFlight. Its completion dispatches again.
-                return;
+                // steady trickle the node gets one bulk at a time (less work per document), and only a backlog of full
+                // bulks is pipelined up to maxInFlight. Its completion dispatches again. But not longer than
+                // partialWaitNanos: then the changes waiting go side by side rather than wait for a slow round trip.
+                if (partialWaitNanos < 0) {
+                    return;
+                }
+                long age = oldestSendableAge();
+                if (age < 0) {
+                    return; // all that waits touches documents in flight
+                }
+                if (age < partialWaitNanos) {
+                    scheduleLinger(partialWaitNanos - age);
+                    return;
+                }
             }
             if (lingerNanos > 0 && !full) {
                 long age = System.nanoTime() - waiting.peekFirst().sinceNanos();
@@ -156,6 +178,16 @@ final class BulkPipeline implements AutoCloseable {
             int count = records;
             bulks.execute(() -> send(slots, count));
         }
+    }
+
+    /** How long the oldest waiting operation whose document is not in flight has waited; -1 when there is none. */
+    private long oldestSendableAge() {
+        for (Waiting w : waiting) {
+            if (!inFlightDocuments.contains(w.operation().documentKey())) {
+                return System.nanoTime() - w.sinceNanos();
+            }
+        }
+        return -1;
     }
 
     private void scheduleLinger(long delayNanos) {

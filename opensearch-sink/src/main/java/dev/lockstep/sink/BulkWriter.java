@@ -74,8 +74,11 @@ final class BulkWriter {
                     for (int i = 0; i < pending.size(); i++) {
                         DocumentOperation op = pending.get(i);
                         BulkBody.Item item = sent.items.isEmpty() ? null : sent.items.get(i);
-                        SinkMetrics.IndexMeters meters = metrics.index(op.index());
+                        SinkMetrics.IndexMeters meters = metrics.index(op.name());
                         if (item == null || !item.failed()) {
+                            if (!op.primary()) {
+                                continue; // a dual write's copy: the primary's outcome is the one counted
+                            }
                             // Acknowledged; a delete of a missing document answers 404 without an error.
                             // A snapshot read (CommitLsnVersion.SNAPSHOT) has no commit to measure from: its ts_ms is when Debezium read it.
                             Long committedAt = op.version() != null && op.version() == dev.lockstep.smt.CommitLsnVersion.SNAPSHOT ? null
@@ -84,7 +87,9 @@ final class BulkWriter {
                             continue;
                         }
                         if (item.status() == 409 && "version_conflict_engine_exception".equals(item.errorType())) {
-                            meters.versionConflict(); // a newer version is already indexed: this operation is stale, as intended
+                            if (op.primary()) {
+                                meters.versionConflict();
+                            } // a newer version is already indexed: this operation is stale, as intended
                             continue;
                         }
                         String reason = item.errorType() + ": " + item.errorReason();

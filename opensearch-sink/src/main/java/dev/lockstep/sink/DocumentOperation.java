@@ -7,9 +7,23 @@ import org.apache.kafka.connect.sink.SinkRecord;
  * One record's effect on the index: index {@code document} (a Map, or JSON text as a Jackson {@code RawValue})
  * under {@code id}, or delete {@code id} when it is null. With a {@code version} (from the lineage header {@code lockstep.version}), the operation is
  * {@code external_gte}: OpenSearch applies it only if no newer version of the document was indexed, so a replay,
- * a re-emitted old record or a reordered retry can never make a document older.
+ * a re-emitted old record or a reordered retry can never make a document older. {@code index} is the concrete index
+ * (or alias) written; {@code name} the index name the record resolved to ({@link IndexTargets}).
  */
-record DocumentOperation(SinkRecord record, String index, String id, Object document, Long version) {
+record DocumentOperation(SinkRecord record, String index, String id, Object document, Long version, String name, boolean primary) {
+
+    /** An operation on the index the record's name resolves to (no write alias). */
+    DocumentOperation(SinkRecord record, String index, String id, Object document, Long version) {
+        this(record, index, id, document, version, index, true);
+    }
+
+    /**
+     * The same operation on another concrete index of the name: the first target is the primary, whose outcome the
+     * meters count (labelled by the name users search), so dual writes during a rebuild do not count twice.
+     */
+    DocumentOperation to(String target, boolean primary) {
+        return new DocumentOperation(record, target, id, document, version, name, primary);
+    }
 
     boolean isDelete() {
         return document == null;

@@ -61,9 +61,17 @@ final class IndexDefinition {
         return property != null && property.isObject() ? property : null;
     }
 
-    /** The mappings of a new index: the user's and the lineage object's, plus {@code derived} for the other fields. */
-    ObjectNode mappings(Map<String, ObjectNode> derived) {
+    /**
+     * The mappings of a new index: the user's and the lineage object's, plus {@code derived} for the other fields,
+     * and in {@code _meta.lockstep.column_types} the column type of each field of the header.
+     */
+    ObjectNode mappings(Map<String, ObjectNode> derived, Map<String, String> columnTypes) {
         ObjectNode root = base.deepCopy();
+        if (!columnTypes.isEmpty()) {
+            ObjectNode meta = root.has("_meta") && root.get("_meta").isObject() ? (ObjectNode) root.get("_meta") : root.putObject("_meta");
+            ObjectNode recorded = columnTypes(meta);
+            columnTypes.forEach(recorded::put);
+        }
         if (!derived.isEmpty()) {
             ObjectNode properties = root.has("properties") ? (ObjectNode) root.get("properties") : root.putObject("properties");
             derived.forEach((field, mapping) -> {
@@ -75,12 +83,23 @@ final class IndexDefinition {
         return root;
     }
 
+    /** The object {@code lockstep.column_types} of an index's {@code _meta}, made where missing. */
+    static ObjectNode columnTypes(ObjectNode meta) {
+        ObjectNode lockstep = meta.has("lockstep") && meta.get("lockstep").isObject() ? (ObjectNode) meta.get("lockstep") : meta.putObject("lockstep");
+        return lockstep.has("column_types") && lockstep.get("column_types").isObject() ? (ObjectNode) lockstep.get("column_types")
+                : lockstep.putObject("column_types");
+    }
+
     /**
-     * The body of {@code PUT /<index>} for a new index. Raw JSON, not the client's typed model, so every mapping
+     * The body of {@code PUT /<index>} for a new index, with its aliases. Raw JSON, not the client's typed model, so every mapping
      * type the node knows (flat_object, date_nanos, …) passes as written.
      */
-    String createBody(Map<String, ObjectNode> derived) {
+    String createBody(Map<String, ObjectNode> derived, Map<String, String> columnTypes, java.util.List<String> aliases) {
         ObjectNode body = JSON.createObjectNode();
+        if (!aliases.isEmpty()) {
+            ObjectNode a = body.putObject("aliases");
+            aliases.forEach(alias -> a.putObject(alias));
+        }
         if (settings != null) {
             try {
                 body.set("settings", JSON.readTree(settings));
@@ -88,7 +107,7 @@ final class IndexDefinition {
                 throw new IllegalArgumentException(OpenSearchSinkConfig.INDEX_SETTINGS + " is not JSON: " + e.getMessage(), e);
             }
         }
-        ObjectNode mappings = mappings(derived);
+        ObjectNode mappings = mappings(derived, columnTypes);
         if (!mappings.isEmpty()) {
             body.set("mappings", mappings);
         }

@@ -9,13 +9,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import org.opensearch.client.opensearch.OpenSearchClient;
-import org.opensearch.client.opensearch.generic.Body;
-import org.opensearch.client.opensearch.generic.Request;
-import org.opensearch.client.opensearch.generic.Requests;
 import org.opensearch.client.opensearch.generic.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,12 +37,15 @@ final class IndexFields {
     private final SinkMetrics metrics;
     private final boolean autoCreate;
     private final boolean derive;
+    private final boolean versioned;
     private final Map<String, Known> indices = new HashMap<>();
 
     /** What the task knows of one index: its field mappings as OpenSearch has them, and the headers already handled. */
     private static final class Known {
         final boolean exists;
         final Map<String, JsonNode> fields = new HashMap<>();
+        /** The column type each field was mapped from ({@code _meta.lockstep.column_types}), where recorded. */
+        final Map<String, String> columnTypes = new HashMap<>();
         final Set<String> handled = new HashSet<>();
         /** field and column type of each conflict already reported */
         final Set<String> conflicts = new HashSet<>();
@@ -56,14 +56,17 @@ final class IndexFields {
     }
 
     IndexFields(OpenSearchClient client, IndexDefinition definition, FieldMappings.Options options, SinkMetrics metrics,
-            boolean autoCreate, boolean derive) {
+            boolean autoCreate, boolean derive, boolean versioned) {
         this.client = client;
         this.definition = definition;
         this.options = options;
         this.metrics = metrics;
         this.autoCreate = autoCreate;
         this.derive = derive;
+        this.versioned = versioned;
     }
+
+
 
     /** Whether the index needs no request before a record with this field types header (null: none) is indexed. */
     boolean ready(String index, String fieldTypes) {
@@ -114,39 +117,67 @@ final class IndexFields {
         }
     }
 
-    /** The index's current field mappings; creates it (fields mapped from {@code fieldTypes}) when it is missing. */
+    /**
+     * The index's current field mappings; creates it (fields mapped from {@code fieldTypes}) when it is missing. With
+     * index.versioned a missing name becomes {@code <name>_v1} behind the search alias {@code <name>} and the write
+     * alias {@code <name>.writes} ({@link IndexTargets}); the records go through the alias until the targets are read.
+     */
     private Known load(String index, String fieldTypes) throws IOException {
+        return load(index, fieldTypes, true);
+    }
+
+    private Known load(String index, String fieldTypes, boolean mayCreate) throws IOException {
         JsonNode current = request("GET", "/" + index + "/_mapping", null);
         if (current != null) {
-            Known known = new Known(true);
-            current.path(index).path("mappings").path("properties").fields()
-                    .forEachRemaining(e -> known.fields.put(e.getKey(), e.getValue()));
-            return known;
+            return known(mappingsOf(current));
         }
         if (!autoCreate) {
             return new Known(false);
         }
+        if (!mayCreate) {
+            throw new IOException("index " + IndexVersions.firstVersion(index) + " exists, but the alias " + index + " does not: add the alias "
+                    + "(POST _aliases) or delete " + IndexVersions.firstVersion(index) + ", or set index.versioned=false");
+        }
         Map<String, ObjectNode> derived = derive && fieldTypes != null ? derived(FieldTypes.decode(fieldTypes)) : Map.of();
-        String body = definition.createBody(derived);
+        String concrete = versioned ? IndexVersions.firstVersion(index) : index;
+        Map<String, String> columnTypes = derive && fieldTypes != null ? FieldTypes.decode(fieldTypes) : Map.of();
+        String body = definition.createBody(derived, columnTypes, versioned ? List.of(index, IndexVersions.writeAlias(index)) : List.of());
         int status;
         String answer;
-        try (Response response = execute("PUT", "/" + index, body)) {
+        try (Response response = execute("PUT", "/" + concrete, body)) {
             status = response.getStatus();
-            answer = bodyText(response);
+            answer = GenericRequests.bodyText(response);
         }
         if (status < 300) {
-            log.info("Created index {} with the fields of its columns mapped: {}", index, derived.keySet());
-            Known known = new Known(true);
-            definition.mappings(derived).path("properties").fields().forEachRemaining(e -> known.fields.put(e.getKey(), e.getValue()));
+            log.info("Created index {}{} with the fields of its columns mapped: {}", concrete, versioned ? " behind the alias " + index : "",
+                    derived.keySet());
+            Known known = known(definition.mappings(derived, columnTypes));
             if (fieldTypes != null) {
                 known.handled.add(fieldTypes);
             }
             return known;
         }
         if (!answer.contains("resource_already_exists_exception")) {
-            throw new IOException("cannot create index " + index + " (status " + status + "): " + answer);
+            throw new IOException("cannot create index " + concrete + " (status " + status + "): " + answer);
         }
-        return load(index, fieldTypes); // another task created it meanwhile
+        return load(index, fieldTypes, false); // another task created it meanwhile
+    }
+
+    private static Known known(JsonNode mappings) {
+        Known known = new Known(true);
+        mappings.path("properties").fields().forEachRemaining(e -> known.fields.put(e.getKey(), e.getValue()));
+        mappings.path("_meta").path("lockstep").path("column_types").fields()
+                .forEachRemaining(e -> known.columnTypes.put(e.getKey(), e.getValue().asText()));
+        return known;
+    }
+
+    /**
+     * The mappings in an answer of {@code GET /<name>/_mapping}: keyed by the concrete index, which for an alias is
+     * not the name asked for. An alias of several indices answers for each: their mappings are alike, the first is used.
+     */
+    static JsonNode mappingsOf(JsonNode answer) {
+        Iterator<JsonNode> indices = answer.elements();
+        return indices.hasNext() ? indices.next().path("mappings") : IndexDefinition.JSON.createObjectNode();
     }
 
     /** Puts the mappings of the header's new fields; reports the fields whose type the index cannot take. */
@@ -159,6 +190,9 @@ final class IndexFields {
             if (current == null) {
                 missing.set(field, mapping);
             } else if (!mapping.path("type").asText("object").equals(current.path("type").asText("object"))) {
+                if (types.get(field).equals(known.columnTypes.get(field))) {
+                    return; // the column's type is the one the field was mapped from: another mapping was chosen for it
+                }
                 if (known.conflicts.add(field + ':' + types.get(field))) {
                     conflict(index, field, types.get(field), current, mapping);
                 }
@@ -171,24 +205,33 @@ final class IndexFields {
         }
         ObjectNode body = IndexDefinition.JSON.createObjectNode();
         body.set("properties", missing);
+        // Record the column types the new fields are mapped from, so a later mismatch tells a column type change (to
+        // rebuild for) from a mapping someone chose. _meta is replaced whole: merged into the index's current one.
+        JsonNode latest = request("GET", "/" + index + "/_mapping", null);
+        ObjectNode meta = latest != null && mappingsOf(latest).path("_meta").isObject()
+                ? (ObjectNode) mappingsOf(latest).path("_meta").deepCopy() : IndexDefinition.JSON.createObjectNode();
+        ObjectNode recorded = IndexDefinition.columnTypes(meta);
+        missing.fieldNames().forEachRemaining(f -> recorded.put(f, types.get(f)));
+        body.set("_meta", meta);
         try (Response response = execute("PUT", "/" + index + "/_mapping", body.toString())) {
             if (response.getStatus() >= 500 || response.getStatus() == 429) {
-                throw new IOException("cannot put mappings of index " + index + " (status " + response.getStatus() + "): " + bodyText(response));
+                throw new IOException("cannot put mappings of index " + index + " (status " + response.getStatus() + "): " + GenericRequests.bodyText(response));
             }
             if (response.getStatus() >= 300) {
                 // A field another writer (or dynamic mapping) mapped meanwhile with another type: keep the index's.
                 log.warn("OpenSearch refused the mappings {} for index {}: {}; fields keep the index's mappings", missing, index,
-                        bodyText(response));
+                        GenericRequests.bodyText(response));
                 JsonNode current = request("GET", "/" + index + "/_mapping", null);
                 known.fields.clear();
                 if (current != null) {
-                    current.path(index).path("mappings").path("properties").fields()
+                    mappingsOf(current).path("properties").fields()
                             .forEachRemaining(e -> known.fields.put(e.getKey(), e.getValue()));
                 }
                 return;
             }
         }
         missing.fields().forEachRemaining(e -> known.fields.put(e.getKey(), e.getValue()));
+        missing.fieldNames().forEachRemaining(f -> known.columnTypes.put(f, types.get(f)));
         log.info("Index {}: mapped fields {} from their column types", index, missing);
     }
 
@@ -200,6 +243,41 @@ final class IndexFields {
                         + "rejected. Rebuild the index to apply the new mapping.",
                 index, field, columnType, wanted.path("type").asText("object"), indexType, indexType);
         metrics.mappingConflict(index, field, columnType, indexType);
+        requestRebuild(index, field, columnType, wanted);
+    }
+
+    /**
+     * Notes in the index's {@code _meta} ({@code lockstep.rebuild.fields}) the mapping a field's column type now asks
+     * for: the reconciler rebuilds the index into its next version with it ({@code rebuild.on.mapping.conflict}).
+     * Best effort: a sink that may not map the index only logs the conflict.
+     */
+    private void requestRebuild(String index, String field, String columnType, JsonNode wanted) {
+        try {
+            JsonNode current = request("GET", "/" + index + "/_mapping", null);
+            if (current == null) {
+                return;
+            }
+            JsonNode existing = mappingsOf(current).path("_meta");
+            ObjectNode meta = existing.isObject() ? (ObjectNode) existing.deepCopy() : IndexDefinition.JSON.createObjectNode();
+            ObjectNode lockstep = meta.has("lockstep") && meta.get("lockstep").isObject() ? (ObjectNode) meta.get("lockstep") : meta.putObject("lockstep");
+            ObjectNode rebuild = lockstep.has("rebuild") && lockstep.get("rebuild").isObject() ? (ObjectNode) lockstep.get("rebuild")
+                    : lockstep.putObject("rebuild");
+            if (!rebuild.has("requested_at")) {
+                rebuild.put("requested_at", System.currentTimeMillis());
+            }
+            ObjectNode fields = rebuild.has("fields") && rebuild.get("fields").isObject() ? (ObjectNode) rebuild.get("fields") : rebuild.putObject("fields");
+            fields.putObject(field).put("column_type", columnType).set("mapping", wanted);
+            ObjectNode body = IndexDefinition.JSON.createObjectNode();
+            body.set("_meta", meta);
+            try (Response response = execute("PUT", "/" + index + "/_mapping", body.toString())) {
+                if (response.getStatus() >= 300) {
+                    log.warn("Index {}: cannot note the rebuild its field {} needs (status {}): {}", index, field, response.getStatus(),
+                            GenericRequests.bodyText(response));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("Index {}: cannot note the rebuild its field {} needs: {}", index, field, e.toString());
+        }
     }
 
     /** Whether the current mapping has every subfield ("fields") the wanted one has. */
@@ -229,7 +307,7 @@ final class IndexFields {
             if (response.getStatus() == 404) {
                 return null;
             }
-            String text = bodyText(response);
+            String text = GenericRequests.bodyText(response);
             if (response.getStatus() >= 300) {
                 throw new IOException(method + " " + endpoint + " answered " + response.getStatus() + ": " + text);
             }
@@ -240,7 +318,7 @@ final class IndexFields {
     private Response execute(String method, String endpoint, String body) throws IOException {
         Response response;
         try {
-            response = send(method, endpoint, body);
+            response = GenericRequests.send(client, method, endpoint, body);
         } catch (IOException e) {
             int status = OpenSearchClients.statusOf(e);
             if (status == 401 || status == 403) {
@@ -249,23 +327,10 @@ final class IndexFields {
             throw e;
         }
         if (response.getStatus() == 401 || response.getStatus() == 403) {
-            String text = bodyText(response);
+            String text = GenericRequests.bodyText(response);
             response.close();
             throw new Refused(method + " " + endpoint + ": " + response.getStatus() + " " + text, null);
         }
         return response;
-    }
-
-    private Response send(String method, String endpoint, String body) throws IOException {
-        Request request = body == null
-                ? Requests.builder().method(method).endpoint(endpoint).build()
-                : Requests.builder().method(method).endpoint(endpoint)
-                        .body(Body.from(body.getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json")).build();
-        return client.generic().execute(request);
-    }
-
-    private static String bodyText(Response response) {
-        Optional<Body> body = response.getBody();
-        return body.map(b -> new String(b.bodyAsBytes(), java.nio.charset.StandardCharsets.UTF_8)).orElse("");
     }
 }

@@ -19,15 +19,18 @@ import org.apache.kafka.connect.sink.SinkRecord;
  */
 final class OffsetTracker {
 
-    /** One record's place; {@link #finish} it once its operation is acknowledged or handled. */
+    /** One record's place; {@link #finish} it once each of its operations is acknowledged or handled. */
     static final class Entry {
         private final Partition partition;
         private final long offset;
+        /** Operations of the record still to finish: one per target index (two while an index is rebuilt). */
+        private int unfinishedOperations;
         private boolean finished;
 
-        private Entry(Partition partition, long offset) {
+        private Entry(Partition partition, long offset, int operations) {
             this.partition = partition;
             this.offset = offset;
+            this.unfinishedOperations = operations;
         }
 
         TopicPartition topicPartition() {
@@ -49,17 +52,22 @@ final class OffsetTracker {
     private int tracked;
 
     synchronized Entry track(SinkRecord record) {
+        return track(record, 1);
+    }
+
+    /** Tracks a record written by {@code operations} operations: it is finished when each of them finished. */
+    synchronized Entry track(SinkRecord record, int operations) {
         TopicPartition tp = new TopicPartition(record.originalTopic(), record.originalKafkaPartition());
         Partition partition = partitions.computeIfAbsent(tp, Partition::new);
-        Entry entry = new Entry(partition, record.originalKafkaOffset());
+        Entry entry = new Entry(partition, record.originalKafkaOffset(), operations);
         partition.unfinishedFromHead.addLast(entry);
         tracked++;
         return entry;
     }
 
-    /** Marks the record finished. Harmless for a partition that was closed meanwhile. */
+    /** Marks one operation of the record finished (the record, with its last). Harmless for a partition closed meanwhile. */
     synchronized void finish(Entry entry) {
-        if (entry.finished) {
+        if (entry.finished || --entry.unfinishedOperations > 0) {
             return;
         }
         entry.finished = true;

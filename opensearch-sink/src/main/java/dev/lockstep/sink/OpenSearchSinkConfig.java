@@ -40,6 +40,7 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
 
     public static final String INDEX_NAME_PATTERN = "index.name.pattern";
     public static final String INDEX_AUTO_CREATE = "index.auto.create";
+    public static final String INDEX_VERSIONED = "index.versioned";
     public static final String INDEX_SETTINGS = "index.settings";
     public static final String INDEX_MAPPINGS = "index.mappings";
     public static final String LINEAGE_FIELD = "lineage.field";
@@ -50,6 +51,7 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
     public static final String BATCH_SIZE = "batch.size";
     public static final String BATCH_MAX_BYTES = "batch.max.bytes";
     public static final String LINGER_MS = "linger.ms";
+    public static final String PARTIAL_BULK_WAIT_MS = "partial.bulk.wait.ms";
     public static final String MAX_IN_FLIGHT_REQUESTS = "max.in.flight.requests";
     public static final String MAX_BUFFERED_RECORDS = "max.buffered.records";
 
@@ -98,6 +100,13 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
         def.define(INDEX_AUTO_CREATE, Type.BOOLEAN, true, Importance.MEDIUM,
                 "Create the index when it does not exist (with the node's defaults and any matching index template).",
                 INDEX_GROUP, ++order, Width.SHORT, "Create missing indices");
+        def.define(INDEX_VERSIONED, Type.BOOLEAN, true, Importance.MEDIUM,
+                "Create a missing index as its first version, <name>_v1, behind the alias <name> that searches use and the "
+                        + "write alias <name>.writes that the sink writes through, so the reconciler can rebuild it into "
+                        + "<name>_v2 under a new mapping and move the alias without a gap in search (docs/rebuilds.md). "
+                        + "false: create <name> itself (a first rebuild then replaces it by <name>_v1). The sink writes to "
+                        + "every index behind <name>.writes, whichever way the index was made.",
+                INDEX_GROUP, ++order, Width.SHORT, "Versioned indices");
         def.define(INDEX_SETTINGS, Type.STRING, "", new JsonObjectValidator(), Importance.LOW,
                 "Settings (a JSON object, e.g. {\"number_of_shards\": 1}) for indices the sink creates.",
                 INDEX_GROUP, ++order, Width.LONG, "Index settings");
@@ -147,9 +156,15 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                         + "gathers what arrives meanwhile, so batches grow with load without adding latency when idle. "
                         + "Full bulks are pipelined up to max.in.flight.requests.",
                 BATCH_GROUP, ++order, Width.SHORT, "Linger");
+        def.define(PARTIAL_BULK_WAIT_MS, Type.LONG, 10L, ConfigDef.Range.between(-1, 60_000), Importance.LOW,
+                "How long a bulk that is not full waits behind the bulks in flight, in milliseconds, before it is sent "
+                        + "side by side with them (when max.in.flight.requests leaves a slot): under a steady load no bulk "
+                        + "fills, and a change should not wait for a whole slow round trip of the bulk before. -1: wait until "
+                        + "they finish (the fewest, largest bulks).",
+                BATCH_GROUP, ++order, Width.SHORT, "Partial bulk wait");
         def.define(MAX_IN_FLIGHT_REQUESTS, Type.INT, 2, ConfigDef.Range.between(1, 32), Importance.MEDIUM,
                 "Most bulk requests a task has in flight at once; they stay in flight across put calls, so the task "
-                        + "converts the next records while OpenSearch indexes. Only full bulks go side by side. A document is never in two bulks in flight, "
+                        + "converts the next records while OpenSearch indexes. Full bulks go side by side, and one that is not full after partial.bulk.wait.ms. A document is never in two bulks in flight, "
                         + "so neither their order nor their retries can reorder its operations.",
                 BATCH_GROUP, ++order, Width.SHORT, "Bulks in flight");
         def.define(MAX_BUFFERED_RECORDS, Type.INT, 10_000, ConfigDef.Range.between(1, 1_000_000), Importance.LOW,

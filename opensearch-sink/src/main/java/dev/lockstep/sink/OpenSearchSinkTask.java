@@ -51,6 +51,7 @@ public class OpenSearchSinkTask extends SinkTask {
     private IndexNames indexNames;
     private ErrantRecordReporter reporter;
     private IndexFields indexFields;
+    private IndexTargets indexTargets;
     private String lineageField;
     private int maxBuffered;
     private boolean paused;
@@ -71,12 +72,15 @@ public class OpenSearchSinkTask extends SinkTask {
                 config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MAX_MS));
         pipeline = new BulkPipeline(writer::write, offsets, config.getInt(OpenSearchSinkConfig.BATCH_SIZE),
                 config.getLong(OpenSearchSinkConfig.BATCH_MAX_BYTES), config.getLong(OpenSearchSinkConfig.LINGER_MS),
-                config.getInt(OpenSearchSinkConfig.MAX_IN_FLIGHT_REQUESTS), "lockstep-bulk-" + connector + "-" + task);
+                config.getLong(OpenSearchSinkConfig.PARTIAL_BULK_WAIT_MS), config.getInt(OpenSearchSinkConfig.MAX_IN_FLIGHT_REQUESTS),
+                "lockstep-bulk-" + connector + "-" + task);
         metrics.bufferedRecords(pipeline::buffered);
         maxBuffered = config.getInt(OpenSearchSinkConfig.MAX_BUFFERED_RECORDS);
         indexNames = new IndexNames(config.getString(OpenSearchSinkConfig.INDEX_NAME_PATTERN));
         indexFields = new IndexFields(client, new IndexDefinition(config), config.fieldMappingOptions(), metrics,
-                config.getBoolean(OpenSearchSinkConfig.INDEX_AUTO_CREATE), config.getBoolean(OpenSearchSinkConfig.INDEX_MAPPINGS_DERIVE));
+                config.getBoolean(OpenSearchSinkConfig.INDEX_AUTO_CREATE), config.getBoolean(OpenSearchSinkConfig.INDEX_MAPPINGS_DERIVE),
+                config.getBoolean(OpenSearchSinkConfig.INDEX_VERSIONED));
+        indexTargets = new IndexTargets(client);
         lineageField = config.getString(OpenSearchSinkConfig.LINEAGE_FIELD);
         try {
             reporter = context.errantRecordReporter();
@@ -95,37 +99,63 @@ public class OpenSearchSinkTask extends SinkTask {
     }
 
     private void enqueue(Collection<SinkRecord> records) {
-        // Convert everything and make sure the indices exist before tracking anything: if that throws a
-        // RetriableException, Connect redelivers this same batch and nothing of it may be held already.
+        // Convert everything, read the write targets and make sure the indices exist before tracking anything: if
+        // that throws a RetriableException, Connect redelivers this same batch and nothing of it may be held already.
         List<SinkRecord> inOrder = new ArrayList<>(records.size());
         List<Object> converted = new ArrayList<>(records.size()); // a DocumentOperation, or the DataException
-        Map<String, Set<String>> unprepared = new LinkedHashMap<>(); // index -> field types headers (null: none)
+        Set<String> stale = new java.util.LinkedHashSet<>();
+        long now = System.currentTimeMillis();
         for (SinkRecord record : records) {
             inOrder.add(record);
             try {
                 DocumentOperation op = toOperation(record);
-                String fieldTypes = fieldTypes(record);
-                if (!indexFields.ready(op.index(), fieldTypes)) {
-                    unprepared.computeIfAbsent(op.index(), i -> new java.util.LinkedHashSet<>()).add(fieldTypes);
+                if (indexTargets.stale(op.index(), now)) {
+                    stale.add(op.index());
                 }
                 converted.add(op);
             } catch (DataException e) {
                 converted.add(e);
             }
         }
+        readTargets(stale);
+        Map<String, Set<String>> unprepared = new LinkedHashMap<>(); // index -> field types headers (null: none)
+        for (int i = 0; i < inOrder.size(); i++) {
+            if (converted.get(i) instanceof DocumentOperation op) {
+                String fieldTypes = fieldTypes(inOrder.get(i));
+                for (String target : indexTargets.of(op.index())) {
+                    if (!indexFields.ready(target, fieldTypes)) {
+                        unprepared.computeIfAbsent(target, t -> new java.util.LinkedHashSet<>()).add(fieldTypes);
+                    }
+                }
+            }
+        }
         unprepared.forEach(this::prepareIndex);
         for (int i = 0; i < inOrder.size(); i++) {
             SinkRecord record = inOrder.get(i);
-            OffsetTracker.Entry entry = offsets.track(record);
             if (converted.get(i) instanceof DocumentOperation op) {
-                pipeline.add(op, entry);
+                List<String> targets = indexTargets.of(op.index());
+                OffsetTracker.Entry entry = offsets.track(record, targets.size());
+                for (int t = 0; t < targets.size(); t++) {
+                    pipeline.add(targets.size() == 1 && targets.get(0).equals(op.index()) ? op : op.to(targets.get(t), t == 0), entry);
+                }
             } else {
                 DataException e = (DataException) converted.get(i);
+                OffsetTracker.Entry entry = offsets.track(record);
                 malformed(record, e.getMessage(), e);
                 offsets.finish(entry);
             }
         }
         pipeline.dispatch();
+    }
+
+    /** Reads which concrete indices these index names write to (their write aliases), before their records are queued. */
+    private void readTargets(Set<String> names) {
+        try {
+            indexTargets.refresh(names);
+        } catch (IOException | OpenSearchException e) {
+            context.timeout(config.getLong(OpenSearchSinkConfig.RETRY_BACKOFF_MAX_MS));
+            throw new RetriableException("cannot read the write aliases of " + names + ": " + e.getMessage(), e);
+        }
     }
 
     /** Pauses the partitions while the buffer is full; resumes them once half of it is acknowledged. */

@@ -189,6 +189,47 @@ class BulkPipelineTest {
     }
 
     @Test
+    void aBulkThatIsNotFullGoesSideBySideOnceItWaitedPartialBulkWaitBehindASlowOne() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        List<List<String>> bulks = new CopyOnWriteArrayList<>();
+        List<Long> sentAt = new CopyOnWriteArrayList<>();
+        BulkPipeline.Sender sender = operations -> {
+            sentAt.add(System.nanoTime());
+            bulks.add(operations.stream().map(DocumentOperation::id).toList());
+            if (bulks.size() == 1) {
+                try {
+                    release.await(10, TimeUnit.SECONDS); // the first bulk is slow
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return List.of();
+        };
+        OffsetTracker tracker = new OffsetTracker();
+        try (BulkPipeline pipeline = new BulkPipeline(sender, tracker, 100, 1 << 20, 0, 50, 2, "budget")) {
+            java.util.function.BiConsumer<Integer, String> add = (i, doc) -> {
+                DocumentOperation o = op(0, i, doc);
+                pipeline.add(o, tracker.track(o.record()));
+            };
+            add.accept(0, "hot");
+            pipeline.dispatch();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> bulks.size() == 1);
+            long queued = System.nanoTime();
+            add.accept(1, "hot"); // its document is in flight: it waits for that bulk whatever the budget
+            add.accept(2, "cold");
+            pipeline.dispatch();
+            // After 50 ms behind the slow bulk (not before), the waiting change of another document goes side by side.
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> bulks.size() == 2);
+            assertThat(sentAt.get(1) - queued).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(50));
+            assertThat(bulks.get(1)).containsExactly("cold");
+            assertThat(pipeline.buffered()).isEqualTo(2); // the slow bulk's record and the held one
+            release.countDown();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> pipeline.buffered() == 0);
+            assertThat(bulks.get(2)).containsExactly("hot");
+        }
+    }
+
+    @Test
     void bulksAreBoundedByEstimatedBytes() {
         List<Integer> sizes = new CopyOnWriteArrayList<>();
         BulkPipeline.Sender sender = operations -> {

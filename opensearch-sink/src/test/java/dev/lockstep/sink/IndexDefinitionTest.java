@@ -19,14 +19,17 @@ class IndexDefinitionTest {
         types.put("name", "text");
         var derived = FieldMappings.properties(types, config.fieldMappingOptions());
 
-        var body = IndexDefinition.JSON.readTree(definition.createBody(derived));
+        var body = IndexDefinition.JSON.readTree(definition.createBody(derived, types, java.util.List.of("products", "products.writes")));
+        assertThat(body.at("/aliases/products").isObject()).isTrue();
+        assertThat(body.at("/mappings/_meta/lockstep/column_types/price").asText()).isEqualTo("numeric(12,2)");
+        assertThat(body.at("/aliases/products.writes").isObject()).isTrue();
         assertThat(body.at("/mappings/properties/price/type").asText()).isEqualTo("scaled_float");
         assertThat(body.at("/mappings/properties/name/type").asText()).isEqualTo("text");
         assertThat(body.at("/mappings/properties/lockstep/properties/hash_hi/type").asText()).isEqualTo("long");
         assertThat(definition.userProperty("price").path("scaling_factor").asInt()).isEqualTo(100);
         assertThat(definition.userProperty("name")).isNull();
         // The definition itself is not changed by a request.
-        assertThat(IndexDefinition.JSON.readTree(definition.createBody(Map.of())).at("/mappings/properties/name").isMissingNode()).isTrue();
+        assertThat(IndexDefinition.JSON.readTree(definition.createBody(Map.of(), Map.of(), java.util.List.of())).at("/mappings/properties/name").isMissingNode()).isTrue();
     }
 
     @Test

@@ -43,6 +43,17 @@ class OffsetTrackerTest {
     }
 
     @Test
+    void aRecordWrittenToTwoIndicesIsFinishedOnlyWithItsSecondOperation() {
+        OffsetTracker tracker = new OffsetTracker();
+        OffsetTracker.Entry dual = tracker.track(record(0, 5), 2); // an index being rebuilt: both versions are written
+        tracker.finish(dual);
+        assertThat(tracker.committable()).isEmpty();
+        tracker.finish(dual);
+        assertThat(tracker.committable()).containsEntry(new TopicPartition("t", 0), new OffsetAndMetadata(6));
+        assertThat(tracker.unfinished()).isZero();
+    }
+
+    @Test
     void usesTheOffsetAsConsumedWhenATransformChangedTheTopic() {
         OffsetTracker tracker = new OffsetTracker();
         SinkRecord routed = record(0, 41).newRecord("t-truncates", 3, null, "k", null, "v", null);

@@ -26,6 +26,7 @@ public final class ReconcileConfig extends AbstractConfig {
     private static final String REPAIR_GROUP = "Repair";
     private static final String SCHEDULE_GROUP = "Schedule";
     private static final String AUDIT_GROUP = "Audit";
+    private static final String REBUILD_GROUP = "Index rebuilds";
 
     public static final String DATABASE_URL = "database.url";
     public static final String DATABASE_USER = "database.user";
@@ -64,6 +65,9 @@ public final class ReconcileConfig extends AbstractConfig {
     public static final String SCHEDULE_CRON = "schedule.cron";
 
     public static final String AUDIT_TOPIC = "audit.topic";
+    public static final String REBUILD_ON_MAPPING_CONFLICT = "rebuild.on.mapping.conflict";
+    public static final String REBUILD_GRACE_MS = "rebuild.grace.ms";
+    public static final String REBUILD_VERIFY_ATTEMPTS = "rebuild.verify.attempts";
     public static final String AUDIT_INDEX = "audit.index";
     public static final String REPORT_MAX_IDS = "report.max.ids";
 
@@ -243,6 +247,19 @@ public final class ReconcileConfig extends AbstractConfig {
         def.define(REPORT_MAX_IDS, Type.INT, 100, ConfigDef.Range.between(0, 100_000), Importance.LOW,
                 "Most ids a report lists (with their field differences) per class; the totals are always complete.",
                 AUDIT_GROUP, ++order, Width.SHORT, "Ids per report");
+
+        order = 0;
+        def.define(REBUILD_ON_MAPPING_CONFLICT, Type.BOOLEAN, true, Importance.MEDIUM,
+                "Rebuild a table's index into its next version when the sink has noted fields whose column type changed to "
+                        + "one the index cannot map in place (integer to text, ...): checked before each run of the table. "
+                        + "Rebuilds on demand (POST /lockstep/reconcile/{connector}/rebuilds) work either way (docs/rebuilds.md).",
+                REBUILD_GROUP, ++order, Width.SHORT, "Rebuild on mapping conflicts");
+        def.define(REBUILD_GRACE_MS, Type.LONG, 600_000L, ConfigDef.Range.atLeast(0), Importance.LOW,
+                "How long the version an alias moved away from is kept before it is deleted, in milliseconds: searches and "
+                        + "scrolls still running on it finish.", REBUILD_GROUP, ++order, Width.SHORT, "Grace period");
+        def.define(REBUILD_VERIFY_ATTEMPTS, Type.INT, 3, ConfigDef.Range.between(1, 100), Importance.LOW,
+                "Most reconciler runs that verify a new index version (each repairs what it finds) before the rebuild "
+                        + "gives up and leaves the alias where it was.", REBUILD_GROUP, ++order, Width.SHORT, "Verification runs");
 
         // The document options of the transform on the Debezium source, under the same names; not its dead-letter
         // topic: a repair the transforms cannot make is reported by the reconciler itself.

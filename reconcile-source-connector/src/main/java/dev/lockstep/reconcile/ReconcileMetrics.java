@@ -80,6 +80,25 @@ final class ReconcileMetrics implements AutoCloseable {
         return tables.computeIfAbsent(assignment, Table::new);
     }
 
+    private final Map<String, Counter> rebuilds = new ConcurrentHashMap<>();
+    private final Map<String, java.util.concurrent.atomic.AtomicLong> lastRebuildMs = new ConcurrentHashMap<>();
+
+    /** A rebuild of the table's index ended: {@code done} (the alias moved) or {@code failed}. */
+    void rebuilt(ReconcileConfig.TableName table, String result) {
+        Tags tags = Tags.of("connector", connector, "table", table.toString());
+        rebuilds.computeIfAbsent(table + "/" + result, k -> counter("lockstep_reconcile_rebuilds_total",
+                "index rebuilds behind the alias, by result: done (the alias moved to the new version) or failed", tags.and("result", result)))
+                .increment();
+        if (result.equals("done")) {
+            lastRebuildMs.computeIfAbsent(table.toString(), k -> {
+                java.util.concurrent.atomic.AtomicLong v = new java.util.concurrent.atomic.AtomicLong();
+                gauge("lockstep_reconcile_last_rebuild_timestamp_seconds", "when the alias last moved to a rebuilt version (epoch s)", tags,
+                        () -> v.get() / 1000.0);
+                return v;
+            }).set(System.currentTimeMillis());
+        }
+    }
+
     private void gauge(String name, String help, Tags tags, java.util.function.Supplier<Number> value) {
         synchronized (meters) {
             meters.add(Gauge.builder(name, value).description(help).tags(tags).strongReference(true).register(registry));

@@ -28,7 +28,10 @@ import java.util.List;
  *   <li>{@code GET /lockstep/reconcile}: the reconcilers with tasks on this worker, their tables and schedules;</li>
  *   <li>{@code POST /lockstep/reconcile/{connector}/runs[?tables=schema.t1,schema.t2]}: a run now, of all or some tables;</li>
  *   <li>{@code GET /lockstep/reconcile/{connector}/runs[?size=20]}: the latest runs, per table, from the audit index;</li>
- *   <li>{@code GET /lockstep/reconcile/{connector}/runs/{runId}}: a run's report, every table's section.</li>
+ *   <li>{@code GET /lockstep/reconcile/{connector}/runs/{runId}}: a run's report, every table's section;</li>
+ *   <li>{@code POST /lockstep/reconcile/{connector}/rebuilds?table=schema.t}: rebuild the table's index into its next
+ *       version (optional JSON body: {@code {"mappings": {...}, "settings": {...}}}), {@link IndexRebuild};</li>
+ *   <li>{@code GET /lockstep/reconcile/{connector}/rebuilds}: the latest rebuild of each table on this worker.</li>
  * </ul>
  * A run request reaches the tasks on the worker it is sent to, and is forwarded to the other workers that run the
  * connector's tasks ({@link RunForwarding}). Listing runs and reading reports need any worker with a task of the
@@ -99,6 +102,65 @@ public class ReconcileResource {
         accepted.forEach(list::add);
         out.put("runs", "/lockstep/reconcile/" + connector + "/runs");
         return Response.status(Response.Status.ACCEPTED).entity(out.toString()).build();
+    }
+
+    @POST
+    @Path("/{connector}/rebuilds")
+    @jakarta.ws.rs.Consumes({MediaType.APPLICATION_JSON, MediaType.WILDCARD})
+    public Response rebuild(@PathParam("connector") String connector, @QueryParam("table") @DefaultValue("") String table,
+            @QueryParam("forwarded") @DefaultValue("false") boolean forwarded, String body, @Context UriInfo uri,
+            @Context HttpHeaders headers) {
+        if (table.isBlank()) {
+            return error(Response.Status.BAD_REQUEST, "name the table to rebuild: ?table=schema.table");
+        }
+        IndexRebuild.Changes changes;
+        try {
+            JsonNode json = body == null || body.isBlank() ? SearchSide.JSON.createObjectNode() : SearchSide.JSON.readTree(body);
+            for (String field : List.of("mappings", "settings")) {
+                if (json.has(field) && !json.get(field).isObject()) {
+                    return error(Response.Status.BAD_REQUEST, "'" + field + "' in the request body must be a JSON object");
+                }
+            }
+            changes = new IndexRebuild.Changes(json.get("mappings"), json.get("settings"));
+        } catch (java.io.IOException e) {
+            return error(Response.Status.BAD_REQUEST, "the request body is not JSON: " + e.getMessage());
+        }
+        List<ReconcileSourceTask> tasks = RunRequests.tasks(connector);
+        boolean accepted = false;
+        java.util.Set<Integer> local = new java.util.HashSet<>();
+        for (ReconcileSourceTask task : tasks) {
+            accepted |= task.requestRebuild(table, changes);
+            local.add(task.taskId());
+        }
+        ObjectNode out = SearchSide.JSON.createObjectNode().put("connector", connector).put("table", table)
+                .put("requested_at", Instant.now().toString());
+        if (!accepted && !forwarded) {
+            for (RunForwarding.Answer a : RunForwarding.forward(uri.getBaseUri(), connector, "rebuilds?forwarded=true&table="
+                    + RunForwarding.encode(table), body == null || body.isBlank() ? null : body, headers.getHeaderString(HttpHeaders.AUTHORIZATION), local)) {
+                if (a.status() == 202) {
+                    accepted = true;
+                    out.put("worker", a.worker());
+                }
+            }
+        }
+        if (!accepted) {
+            return error(Response.Status.NOT_FOUND, "connector " + connector + " reconciles no table " + table
+                    + (forwarded ? " on this worker" : " on any of its workers"));
+        }
+        out.put("rebuilds", "/lockstep/reconcile/" + connector + "/rebuilds");
+        return Response.status(Response.Status.ACCEPTED).entity(out.toString()).build();
+    }
+
+    @GET
+    @Path("/{connector}/rebuilds")
+    public Response rebuilds(@PathParam("connector") String connector) {
+        List<ReconcileSourceTask> tasks = RunRequests.tasks(connector);
+        if (tasks.isEmpty()) {
+            return notHere(connector);
+        }
+        ArrayNode out = SearchSide.JSON.createArrayNode();
+        tasks.forEach(t -> t.rebuilds().forEach(r -> out.add(r.toJson())));
+        return Response.ok(out.toString()).build();
     }
 
     @GET

@@ -45,6 +45,13 @@ public class ReconcileSourceTask extends SourceTask {
     private long startedAt;
     private final java.util.Set<Assignment> requested = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile String requestedBy;
+    private IndexRebuild rebuild;
+    /** Rebuilds asked for on the REST API, by the assignment that performs them. */
+    private final Map<Assignment, IndexRebuild.Changes> rebuildRequests = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The latest rebuild of each table of this task. */
+    private final Map<String, IndexRebuild.Status> rebuilds = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Deletes a replaced version once its grace period is over (later runs of the table do it too, after a restart). */
+    private java.util.concurrent.ScheduledExecutorService retirements;
 
     @Override
     public String version() {
@@ -68,6 +75,12 @@ public class ReconcileSourceTask extends SourceTask {
         search = new SearchSide(config);
         metrics = new ReconcileMetrics(connectorName);
         reconciler = new Reconciler(config, connectorName, search, metrics);
+        rebuild = new IndexRebuild(search, config);
+        retirements = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "lockstep-reconcile-retire-" + connectorName);
+            t.setDaemon(true);
+            return t;
+        });
         for (Map.Entry<Assignment, Reconciler.TableState> e : states.entrySet()) {
             ReconcileMetrics.Table gauges = metrics.table(e.getKey());
             gauges.lastSuccessMs.set(e.getValue().lastSuccessMs());
@@ -107,10 +120,11 @@ public class ReconcileSourceTask extends SourceTask {
         long now = System.currentTimeMillis();
         List<Assignment> due = new ArrayList<>();
         String trigger = "schedule";
-        if (!requested.isEmpty()) {
+        if (!requested.isEmpty() || !rebuildRequests.isEmpty()) {
             due.addAll(requested);
             requested.clear();
-            trigger = requestedBy;
+            rebuildRequests.keySet().stream().filter(t -> !due.contains(t)).forEach(due::add);
+            trigger = requestedBy == null ? "rest" : requestedBy;
         } else {
             states.forEach((t, s) -> {
                 if (due(s) <= now) {
@@ -154,13 +168,92 @@ public class ReconcileSourceTask extends SourceTask {
         LOG.info("Reconciler {}: run {} ({}) starts for {}", connectorName, runId, trigger, due);
         try {
             for (Assignment table : due) {
-                Reconciler.TableState next = reconciler.run(runId, trigger, table, states.get(table), outlet);
-                states.put(table, next);
+                IndexRebuild.Changes changes = rebuildRequests.remove(table);
+                String name = TableSpec.indexName(config, table.table());
+                if (changes != null || mappingConflict(table, name)) {
+                    rebuild(table, name, changes == null ? "mapping conflict" : "rest", changes == null ? IndexRebuild.Changes.NONE : changes,
+                            outlet);
+                } else {
+                    Reconciler.TableState next = reconciler.run(runId, trigger, table, states.get(table), outlet);
+                    states.put(table, next);
+                }
+                deleteRetired(table, name);
             }
         } catch (InterruptedException e) {
             LOG.info("Reconciler {}: run {} stopped (the task stops); it runs again after the restart", connectorName, runId);
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Whether the sink noted fields of the table's index that need a rebuild (and rebuild.on.mapping.conflict is on). */
+    private boolean mappingConflict(Assignment table, String name) {
+        if (!config.getBoolean(ReconcileConfig.REBUILD_ON_MAPPING_CONFLICT) || !table.ownsKeylessDocuments()) {
+            return false;
+        }
+        try {
+            return rebuild.requested(name) != null;
+        } catch (Exception e) {
+            LOG.warn("Reconciler {}: cannot read the mapping of {} to look for rebuild requests: {}", connectorName, name, e.toString());
+            return false;
+        }
+    }
+
+    /** Rebuilds the table's index; each verification is a whole-table run against the new version. */
+    private void rebuild(Assignment table, String name, String trigger, IndexRebuild.Changes changes, TableRun.RepairOutlet outlet)
+            throws InterruptedException {
+        IndexRebuild.Status status = new IndexRebuild.Status(table.table().toString(), name, trigger);
+        rebuilds.put(status.table, status);
+        LOG.info("Reconciler {}: rebuilding the index {} of {} ({})", connectorName, name, table.table(), trigger);
+        Assignment whole = Assignment.whole(table.table());
+        try {
+            rebuild.run(status, changes, (index, attempt) -> {
+                String runId = connectorName + "-" + RUN_ID.format(Instant.now());
+                Reconciler.TableState previous = states.getOrDefault(whole, Reconciler.TableState.of(null));
+                Reconciler.TableState next = reconciler.run(runId, "rebuild", whole, previous, outlet, index);
+                if (table.isWhole()) {
+                    states.put(table, next);
+                }
+                return next.lastSuccessMs() >= next.lastRunStartMs();
+            });
+            retirements.schedule(() -> deleteRetired(table, name), config.getLong(ReconcileConfig.REBUILD_GRACE_MS) + 1_000, TimeUnit.MILLISECONDS);
+            metrics.rebuilt(table.table(), "done");
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            metrics.rebuilt(table.table(), "failed");
+            status.error = String.valueOf(e.getMessage());
+            LOG.error("Reconciler {}: the rebuild of {} failed; the alias {} was not moved: {}", connectorName, table.table(), name, e.toString(), e);
+        }
+    }
+
+    private void deleteRetired(Assignment table, String name) {
+        if (!table.ownsKeylessDocuments()) {
+            return;
+        }
+        try {
+            rebuild.deleteRetired(name);
+        } catch (Exception e) {
+            LOG.warn("Reconciler {}: cannot delete retired versions of {}: {}", connectorName, name, e.toString());
+        }
+    }
+
+    /**
+     * Asks for a rebuild of a table's index by the task that owns the table (the first key range of a split one).
+     * Returns whether this task will do it.
+     */
+    boolean requestRebuild(String table, IndexRebuild.Changes changes) {
+        for (Assignment t : assignments) {
+            if (t.table().toString().equals(table) && t.ownsKeylessDocuments()) {
+                rebuildRequests.put(t, changes);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The latest rebuild of each of this task's tables. */
+    java.util.Collection<IndexRebuild.Status> rebuilds() {
+        return rebuilds.values();
     }
 
     /**
@@ -213,6 +306,9 @@ public class ReconcileSourceTask extends SourceTask {
     @Override
     public void stop() {
         RunRequests.unregister(connectorName, this);
+        if (retirements != null) {
+            retirements.shutdownNow();
+        }
         Thread t = runThread;
         if (t != null) {
             t.interrupt();

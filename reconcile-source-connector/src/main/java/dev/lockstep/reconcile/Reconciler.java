@@ -77,6 +77,15 @@ final class Reconciler {
      */
     TableState run(String runId, String trigger, Assignment assignment, TableState previous, TableRun.RepairOutlet outlet)
             throws InterruptedException {
+        return run(runId, trigger, assignment, previous, outlet, null);
+    }
+
+    /**
+     * Reconciles one table against {@code index} (null: the table's own), as a rebuild verifies the next version of
+     * its index before the alias moves to it. The run counts as verified when its state's last success is its start.
+     */
+    TableState run(String runId, String trigger, Assignment assignment, TableState previous, TableRun.RepairOutlet outlet, String index)
+            throws InterruptedException {
         ReconcileConfig.TableName name = assignment.table();
         long started = System.currentTimeMillis();
         ObjectNode report = SearchSide.JSON.createObjectNode();
@@ -95,8 +104,12 @@ final class Reconciler {
             }
             PostgresSide pg = connections.get(0);
             FieldMapping mapping = FieldMapping.from(new AbstractConfig(dev.lockstep.smt.ToSearchDocument.CONFIG_DEF, config.documentOptions()));
-            TableSpec table = TableSpec.read(pg.connection(), name, mapping, config.getString(ReconcileConfig.TOPIC_PREFIX),
+            TableSpec read = TableSpec.read(pg.connection(), name, mapping, config.getString(ReconcileConfig.TOPIC_PREFIX),
                     config.getString(ReconcileConfig.INDEX_NAME_PATTERN));
+            TableSpec table = index == null ? read : read.withIndex(index);
+            if (index != null) {
+                report.put("index", index);
+            }
             pg.connection().commit();
             StreamRecords records = new StreamRecords(table, config.topicLayout(), config.documentOptions(), connectorName,
                     pg.connection().getCatalog());

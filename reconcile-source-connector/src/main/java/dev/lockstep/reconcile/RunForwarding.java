@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Carries a run request to the other workers that run the connector's tasks: the worker that received it asks its
+ * Carries a run or rebuild request to the other workers that run the connector's tasks: the worker that received it asks its
  * own REST API for the connector's status (which names each task's worker), then sends the request on to each other
  * worker once, marked as forwarded so it goes no further. The caller's {@code Authorization} header goes with both
  * requests, so the workers' security extension judges them as it judged the original.
@@ -33,6 +33,12 @@ final class RunForwarding {
      * {@code self} is this worker's REST base URI as the caller reached it.
      */
     static List<Answer> forward(URI self, String connector, String tables, String authorization, Set<Integer> localTasks) {
+        return forward(self, connector, "runs?forwarded=true" + (tables.isBlank() ? "" : "&tables=" + encode(tables)), null, authorization,
+                localTasks);
+    }
+
+    /** Forwards a POST of {@code resource} (relative to the connector's path, query included) with its JSON body, if any. */
+    static List<Answer> forward(URI self, String connector, String resource, String body, String authorization, Set<Integer> localTasks) {
         Set<String> workers = new LinkedHashSet<>();
         try {
             JsonNode status = send(self.resolve("connectors/" + encode(connector) + "/status"), "GET", authorization);
@@ -46,10 +52,9 @@ final class RunForwarding {
         }
         List<Answer> answers = new java.util.ArrayList<>();
         for (String worker : workers) {
-            URI target = URI.create(self.getScheme() + "://" + worker + "/lockstep/reconcile/" + encode(connector) + "/runs?forwarded=true"
-                    + (tables.isBlank() ? "" : "&tables=" + encode(tables)));
+            URI target = URI.create(self.getScheme() + "://" + worker + "/lockstep/reconcile/" + encode(connector) + "/" + resource);
             try {
-                HttpResponse<String> r = CLIENT.send(request(target, "POST", authorization), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = CLIENT.send(request(target, "POST", authorization, body), HttpResponse.BodyHandlers.ofString());
                 answers.add(new Answer(worker, r.statusCode(), r.body().isBlank() ? null : SearchSide.JSON.readTree(r.body()), null));
             } catch (Exception e) {
                 answers.add(new Answer(worker, 0, null, e.toString()));
@@ -59,22 +64,26 @@ final class RunForwarding {
     }
 
     private static JsonNode send(URI uri, String method, String authorization) throws Exception {
-        HttpResponse<String> r = CLIENT.send(request(uri, method, authorization), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = CLIENT.send(request(uri, method, authorization, null), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new IllegalStateException(method + " " + uri + ": HTTP " + r.statusCode() + " " + r.body());
         }
         return SearchSide.JSON.readTree(r.body());
     }
 
-    private static HttpRequest request(URI uri, String method, String authorization) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(15)).method(method, HttpRequest.BodyPublishers.noBody());
+    private static HttpRequest request(URI uri, String method, String authorization, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(15))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            b.header("Content-Type", "application/json");
+        }
         if (authorization != null) {
             b.header("Authorization", authorization);
         }
         return b.build();
     }
 
-    private static String encode(String s) {
+    static String encode(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 }

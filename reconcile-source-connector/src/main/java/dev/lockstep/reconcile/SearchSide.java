@@ -50,7 +50,9 @@ final class SearchSide implements AutoCloseable {
         if (mapping == null) {
             return null;
         }
-        JsonNode fields = mapping.path(table.index).path("mappings");
+        // keyed by the concrete index: for an alias (a versioned index) not the name asked for
+        java.util.Iterator<JsonNode> indices = mapping.elements();
+        JsonNode fields = indices.hasNext() ? indices.next().path("mappings") : JSON.createObjectNode();
         String keyPath = table.keyField;
         if (table.keyKind != TableSpec.KeyKind.INTEGER) {
             String type = fields.path(table.keyField).path("mapping").path(leaf(table.keyField)).path("type").asText();
@@ -262,6 +264,20 @@ final class SearchSide implements AutoCloseable {
         call("PUT", "/" + index + "/_doc/" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8) + "?refresh=true", document);
     }
 
+    /** Sends a bulk request (NDJSON); its answer, whose items say what became of each operation. */
+    JsonNode bulk(String ndjson) throws IOException {
+        Request request = Requests.builder().method("POST").endpoint("/_bulk")
+                .body(Body.from(ndjson.getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/x-ndjson")).build();
+        try (Response response = client.generic().execute(request)) {
+            byte[] bytes = response.getBody().map(Body::bodyAsBytes).orElse(new byte[0]);
+            if (response.getStatus() >= 300) {
+                throw new IOException("POST /_bulk answered " + response.getStatus() + ": "
+                        + new String(bytes, 0, Math.min(bytes.length, 500), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return JSON.readTree(bytes);
+        }
+    }
+
     /** Runs a search on an index (the REST resource reads the audit trail with it). */
     JsonNode search(String index, JsonNode body) throws IOException {
         return call("POST", "/" + index + "/_search", body, 404);
@@ -311,12 +327,12 @@ final class SearchSide implements AutoCloseable {
         return path.substring(path.lastIndexOf('.') + 1);
     }
 
-    private JsonNode call(String method, String path, JsonNode body) throws IOException {
+    JsonNode call(String method, String path, JsonNode body) throws IOException {
         return call(method, path, body, -1);
     }
 
     /** A request; {@code null} when the answer is {@code nullStatus}, an IOException for any other failure. */
-    private JsonNode call(String method, String path, JsonNode body, int nullStatus) throws IOException {
+    JsonNode call(String method, String path, JsonNode body, int nullStatus) throws IOException {
         String endpoint = path;
         Map<String, String> query = new LinkedHashMap<>();
         int q = path.indexOf('?');

@@ -57,6 +57,17 @@ final class TableSpec {
         this.index = index;
     }
 
+    /** The same table, compared against another index (the next version of a rebuild). */
+    TableSpec withIndex(String otherIndex) {
+        return new TableSpec(name, columns, keyColumns, keyKind, mapping, topic, otherIndex);
+    }
+
+    /** The index name (the alias users search) of a table, as the sink resolves it from the same pattern. */
+    static String indexName(ReconcileConfig config, ReconcileConfig.TableName name) {
+        return indexName(config.getString(ReconcileConfig.INDEX_NAME_PATTERN),
+                config.getString(ReconcileConfig.TOPIC_PREFIX) + "." + name.schema() + "." + name.table());
+    }
+
     /**
      * Reads the table from the catalog. Problems a user must fix (no such table, no primary key, a column type
      * that cannot be compared) are {@link IllegalArgumentException}s naming the table and column.
