@@ -268,6 +268,7 @@ public final class LatencyBenchmark {
 
                 sleepUntil(windowStart);
                 Histogram insideStart = Histogram.scrape(stack.connectUrl(), sinkName);
+                String metersStart = Http.getAny(stack.connectUrl() + "/metrics").text();
                 Cpu cpuStart = Cpu.read(pids);
                 long[] probesStart = probeStats.snapshot();
                 long refreshesStart = refreshes(stack, index);
@@ -282,6 +283,8 @@ public final class LatencyBenchmark {
                     t.join();
                 }
                 long windowEnd = System.nanoTime();
+                String bulks = "sink      " + SinkBenchmark.bulkStats(metersStart, Http.getAny(stack.connectUrl() + "/metrics").text(), sinkName,
+                        (windowEnd - windowStart) / 1e9) + " (in the window)\n";
                 String pgbenchSummary = "";
                 if (tpcbLoad != null) {
                     if (!tpcbLoad.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
@@ -313,6 +316,11 @@ public final class LatencyBenchmark {
                 heap.stop();
 
                 System.out.print(pgbenchSummary);
+                System.out.print(bulks);
+                if (stack.startedHere()) {
+                    System.out.println("caveat    this run started the stack: OpenSearch's and the worker's JVMs were cold, and a cold node "
+                            + "indexes at a fraction of its warm speed; start it first (bin/lockstep-stack up) and discard the first run");
+                }
                 report(new Run(seconds, writeRate, rows, warmup, writers, sampleEvery, probers, probeIntervalNanos, t0, windowStart, windowEnd,
                         end, commitDone, commitMicros, lateMicros, new ArrayList<>(samples), probes,
                         refreshesEnd - refreshesStart, insideStart, insideEnd, cpuStart, cpuEnd, heap, snapshotStart, snapshotEnd,

@@ -313,10 +313,16 @@ public final class SinkBenchmark {
      * run during which a bulk was in flight (sum of durations / wall time; above 100% when bulks overlapped).
      */
     static String bulkStats(LocalStack stack, String connector, double seconds) {
-        String metrics = Http.getAny(stack.connectUrl() + "/metrics").text();
-        double count = series(metrics, "lockstep_sink_bulk_latency_seconds_count", connector);
-        double sum = series(metrics, "lockstep_sink_bulk_latency_seconds_sum", connector);
-        double operations = series(metrics, "lockstep_sink_bulk_size_operations_sum", connector);
+        return bulkStats("", Http.getAny(stack.connectUrl() + "/metrics").text(), connector, seconds);
+    }
+
+    /** The same between two scrapes of the worker's meters ({@code before} empty: from the start). */
+    static String bulkStats(String before, String after, String connector, double seconds) {
+        double count = series(after, "lockstep_sink_bulk_latency_seconds_count", connector)
+                - series(before, "lockstep_sink_bulk_latency_seconds_count", connector);
+        double sum = series(after, "lockstep_sink_bulk_latency_seconds_sum", connector) - series(before, "lockstep_sink_bulk_latency_seconds_sum", connector);
+        double operations = series(after, "lockstep_sink_bulk_size_operations_sum", connector)
+                - series(before, "lockstep_sink_bulk_size_operations_sum", connector);
         if (count == 0) {
             return "bulks: none counted";
         }
@@ -324,7 +330,7 @@ public final class SinkBenchmark {
                 count, operations / count, 1000 * sum / count, 100 * sum / seconds);
     }
 
-    private static double series(String metrics, String name, String connector) {
+    static double series(String metrics, String name, String connector) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + name + "\\{[^}]*connector=\"" + connector
                 + "\"[^}]*} ([0-9.E+-]+)").matcher(metrics);
         double total = 0;

@@ -25,6 +25,11 @@ public final class LocalStack implements AutoCloseable {
         this.startedHere = startedHere;
     }
 
+    /** Whether this process started the stack (its servers' JVMs are cold: benchmarks say so). */
+    public boolean startedHere() {
+        return startedHere;
+    }
+
     public static LocalStack startOrReuse() {
         Path repo = repoDir();
         Path log = repo.resolve("integration-tests/target/lockstep-stack.log");

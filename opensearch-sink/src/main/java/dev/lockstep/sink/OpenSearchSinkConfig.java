@@ -158,9 +158,10 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                 BATCH_GROUP, ++order, Width.SHORT, "Linger");
         def.define(PARTIAL_BULK_WAIT_MS, Type.LONG, 10L, ConfigDef.Range.between(-1, 60_000), Importance.LOW,
                 "How long a bulk that is not full waits behind the bulks in flight, in milliseconds, before it is sent "
-                        + "side by side with them (when max.in.flight.requests leaves a slot): under a steady load no bulk "
-                        + "fills, and a change should not wait for a whole slow round trip of the bulk before. -1: wait until "
-                        + "they finish (the fewest, largest bulks).",
+                        + "side by side with them (when max.in.flight.requests leaves a slot), so a change need not wait for "
+                        + "a whole slow round trip of the bulk before. -1: wait until they finish, which makes the fewest, "
+                        + "largest bulks: better for a node short of CPU, where more and smaller bulks made latency worse "
+                        + "(docs/benchmarks.md).",
                 BATCH_GROUP, ++order, Width.SHORT, "Partial bulk wait");
         def.define(MAX_IN_FLIGHT_REQUESTS, Type.INT, 2, ConfigDef.Range.between(1, 32), Importance.MEDIUM,
                 "Most bulk requests a task has in flight at once; they stay in flight across put calls, so the task "
