@@ -52,6 +52,39 @@ class RebuildIT {
         }
     }
 
+    /** An index made before versioning (the name is the index) is rebuilt into <name>_v1, and the alias takes its name. */
+    @Test
+    void anUnversionedIndexIsReplacedByItsFirstVersionBehindAnAliasOfItsName(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "rl")) {
+            ReconcileIT.createAndFill(p, 100);
+            p.start(Map.of("index.versioned", "false"), "products", "order_lines");
+            String products = ReconcileIT.index(p, "products");
+            ReconcileIT.awaitCount(stack, products, 100);
+            assertThat(Http.get(stack.openSearchUrl() + "/_alias/" + products).status()).as("no alias: the index itself").isEqualTo(404);
+            String name = p.name + "-reconciler";
+            p.connectors.create(name, ReconcileIT.reconciler(p, Map.of("schedule.interval.ms", "3600000")));
+            try {
+                ReconcileIT.awaitReports(stack, p, 2);
+                Http.Response requested = Http.post(stack.connectUrl() + "/lockstep/reconcile/" + name + "/rebuilds?table=" + p.name
+                        + ".products", null);
+                assertThat(requested.status()).as(requested.text()).isEqualTo(202);
+                JsonNode done = awaitRebuild(stack, name, products + "_v1", 100);
+                assertThat(done.path("from").asText()).isEqualTo(products);
+                assertThat(aliased(stack, products)).containsExactly(products + "_v1");
+                assertThat(aliased(stack, products + ".writes")).containsExactly(products + "_v1");
+                // The stream goes on into the new version, through the write alias.
+                p.sql("UPDATE ${schema}.products SET name = 'after the rebuild' WHERE id = 7");
+                Awaitility.await("the change after the rebuild").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> Http.get(stack.openSearchUrl() + "/" + products + "/_doc/7").body().path("_source").path("name").asText()
+                                .equals("after the rebuild"));
+                ReconcileIT.awaitCount(stack, products, 100);
+            } finally {
+                p.connectors.deleteQuietly(name);
+                Http.delete(stack.openSearchUrl() + "/" + p.name + "-audit");
+            }
+        }
+    }
+
     private static void rebuildUnderLoad(LocalStack stack, Pipeline p, String name, Load load) throws Exception {
         String products = ReconcileIT.index(p, "products");
         try {
@@ -129,6 +162,10 @@ class RebuildIT {
 
     /** The latest rebuild's status once it reached {@code to}, done. */
     private static JsonNode awaitRebuild(LocalStack stack, String connector, String to) {
+        return awaitRebuild(stack, connector, to, ROWS);
+    }
+
+    private static JsonNode awaitRebuild(LocalStack stack, String connector, String to, int rows) {
         JsonNode[] out = new JsonNode[1];
         Awaitility.await("a rebuild into " + to).atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500)).until(() -> {
             for (JsonNode r : Http.get(stack.connectUrl() + "/lockstep/reconcile/" + connector + "/rebuilds").body()) {
@@ -141,7 +178,7 @@ class RebuildIT {
         });
         assertThat(out[0].path("phase").asText()).as(out[0].toString()).isEqualTo("done");
         // Every document was copied, or the stream had already written it (or a newer version) into the new index.
-        assertThat(out[0].path("documents_copied").asLong() + out[0].path("documents_newer").asLong()).as(out[0].toString()).isEqualTo(ROWS);
+        assertThat(out[0].path("documents_copied").asLong() + out[0].path("documents_newer").asLong()).as(out[0].toString()).isEqualTo(rows);
         return out[0];
     }
 
