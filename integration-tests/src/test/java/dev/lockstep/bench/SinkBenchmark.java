@@ -112,7 +112,8 @@ public final class SinkBenchmark {
             // Ceiling: exactly the documents the sink indexed, read back first, then sent with plain _bulk requests
             // of 2,000 by one loader into a fresh index with the same settings and mappings. Only the sending is timed.
             String ceilingIndex = name + "-ceiling";
-            JsonNode definition = Http.get(stack.openSearchUrl() + "/" + topic).body().path(topic);
+            // keyed by the concrete index (topic_v1 behind the alias topic)
+            JsonNode definition = Http.get(stack.openSearchUrl() + "/" + topic).body().elements().next();
             Http.Response created = Http.put(stack.openSearchUrl() + "/" + ceilingIndex, Map.of(
                     "mappings", definition.path("mappings"),
                     "settings", Map.of("number_of_shards", definition.path("settings").path("index").path("number_of_shards").asText(),
