@@ -31,7 +31,8 @@ import org.apache.kafka.common.TopicPartition;
  * leaves when no bulk is in flight (and its oldest operation has lingered {@code lingerMs}): a trickle of records
  * gathers into one bulk at a time instead of many small ones side by side. Behind a bulk in flight it waits at most
  * {@code partialWaitMs} (its oldest sendable operation's age), then goes side by side with it if a request slot is
- * free: under a steady load no bulk fills, and a change must not wait for a whole slow round trip of the one before. When a bulk finishes, its
+ * free: under a steady load no bulk fills, and a change must not wait for a whole slow round trip of the one before.
+ * Not when a tenth of a bulk or more waits: that is a backlog, where fewer, larger bulks cost the node less. When a bulk finishes, its
  * records are finished in the {@link OffsetTracker}; rejected operations and failures are kept for the task
  * thread, which alone may talk to Connect (the errant record reporter, pausing partitions).
  */
@@ -74,6 +75,8 @@ final class BulkPipeline implements AutoCloseable {
     private final long lingerNanos;
     /** How long a bulk that is not full waits behind the bulks in flight; negative: until they finish. */
     private final long partialWaitNanos;
+    /** Operations waiting from which a bulk that is not full no longer goes side by side: a tenth of batch.size. */
+    private final int backlog;
     private final int maxInFlight;
     private final ExecutorService bulks;
     private final ScheduledExecutorService lingerTimer;
@@ -96,6 +99,7 @@ final class BulkPipeline implements AutoCloseable {
     BulkPipeline(Sender sender, OffsetTracker tracker, int batchSize, long batchMaxBytes, long lingerMs, long partialWaitMs, int maxInFlight,
             String threadName) {
         this.partialWaitNanos = partialWaitMs < 0 ? -1 : TimeUnit.MILLISECONDS.toNanos(partialWaitMs);
+        this.backlog = Math.max(1, batchSize / 10);
         this.sender = sender;
         this.tracker = tracker;
         this.batchSize = batchSize;
@@ -130,7 +134,9 @@ final class BulkPipeline implements AutoCloseable {
                 // steady trickle the node gets one bulk at a time (less work per document), and only a backlog of full
                 // bulks is pipelined up to maxInFlight. Its completion dispatches again. But not longer than
                 // partialWaitNanos: then the changes waiting go side by side rather than wait for a slow round trip.
-                if (partialWaitNanos < 0) {
+                if (partialWaitNanos < 0 || waiting.size() >= backlog) {
+                    // A tenth of a bulk or more waiting is a backlog (a poll of large records): a bigger bulk costs the
+                    // node less per document than two side by side, and latency is lost already.
                     return;
                 }
                 long age = oldestSendableAge();

@@ -230,6 +230,41 @@ class BulkPipelineTest {
     }
 
     @Test
+    void aBacklogWaitsForTheBulkInFlightWhateverThePartialWait() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        List<List<String>> bulks = new CopyOnWriteArrayList<>();
+        BulkPipeline.Sender sender = operations -> {
+            bulks.add(operations.stream().map(DocumentOperation::id).toList());
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return List.of();
+        };
+        OffsetTracker tracker = new OffsetTracker();
+        // batch.size 100: ten or more waiting operations are a backlog.
+        try (BulkPipeline pipeline = new BulkPipeline(sender, tracker, 100, 1 << 20, 0, 1, 2, "backlog")) {
+            DocumentOperation first = op(0, 0, "d0");
+            pipeline.add(first, tracker.track(first.record()));
+            pipeline.dispatch();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> bulks.size() == 1);
+            for (int i = 1; i <= 10; i++) {
+                DocumentOperation o = op(0, i, "d" + i);
+                pipeline.add(o, tracker.track(o.record()));
+            }
+            pipeline.dispatch();
+            Thread.sleep(200); // far beyond the 1 ms partial wait
+            pipeline.dispatch();
+            assertThat(bulks).as("ten waiting: they gather behind the bulk in flight").hasSize(1);
+            release.countDown();
+            Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> pipeline.buffered() == 0);
+            assertThat(bulks).hasSize(2);
+            assertThat(bulks.get(1)).hasSize(10);
+        }
+    }
+
+    @Test
     void bulksAreBoundedByEstimatedBytes() {
         List<Integer> sizes = new CopyOnWriteArrayList<>();
         BulkPipeline.Sender sender = operations -> {
