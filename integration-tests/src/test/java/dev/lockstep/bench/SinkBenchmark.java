@@ -27,6 +27,9 @@ import java.util.Map;
  *   <li>before/after of derived mappings (topics of documents): the sink also runs on a copy of the topic without
  *       the lockstep.field.types header with index.mappings.derive=false, alternated with the shipped config,
  *       twice each (-Dlockstep.bench.nobefore=true skips it);</li>
+ *   <li>change events (topology change-events/): the sink with Kafka's JsonConverter alternated with the shipped
+ *       config twice, then a plain JsonConverter-with-schemas sink and the conversion bound
+ *       ({@link ChangeEventBaselines});</li>
  *   <li>ceiling: exactly the documents the sink indexed, read back into memory, then sent straight to
  *       OpenSearch with plain {@code _bulk} requests of 2,000 by one loader thread, into a fresh index with the
  *       same mappings and settings; only the sending is timed.</li>
@@ -87,7 +90,20 @@ public final class SinkBenchmark {
             }
             List<String> lines = new ArrayList<>();
             Run after = null;
-            for (int round = 1; round <= (compare ? 2 : 1); round++) {
+            // Change events: the shipped converter against Kafka's JsonConverter itself (what it replaces), alternated.
+            boolean compareConverter = !TOPOLOGY.isEmpty() && !Boolean.getBoolean("lockstep.bench.nobefore");
+            for (int round = 1; round <= (compare || compareConverter ? 2 : 1); round++) {
+                if (compareConverter) {
+                    if (after != null) {
+                        Http.deleteIndex(stack.openSearchUrl(), topic);
+                        after = null;
+                    }
+                    Run before = sinkAlone(stack, connectors, name + "-before" + round, topic, name, rows, pids, Map.of(
+                            "key.converter", JSON_CONVERTER, "key.converter.schemas.enable", "true",
+                            "value.converter", JSON_CONVERTER, "value.converter.schemas.enable", "true"));
+                    lines.add("round " + round + ", before (Kafka's JsonConverter): " + before + "; " + before.bulkLine);
+                    Http.deleteIndex(stack.openSearchUrl(), topic);
+                }
                 if (compare) {
                     Run before = sinkAlone(stack, connectors, name + "-before" + round, plainTopic, name, rows, pids,
                             Map.of("index.mappings.derive", "false"));
@@ -98,7 +114,8 @@ public final class SinkBenchmark {
                     Http.deleteIndex(stack.openSearchUrl(), topic);
                 }
                 after = sinkAlone(stack, connectors, name + "-after" + round, topic, name, rows, pids, Map.of());
-                lines.add("round " + round + ", after (field types header, derived mappings): " + after);
+                lines.add("round " + round + ", after (" + (compareConverter ? "shipped config" : "field types header, derived mappings")
+                        + "): " + after + (compareConverter ? "; " + after.bulkLine : ""));
             }
             double sinkSeconds = after.seconds;
             double startSeconds = after.startSeconds;
@@ -145,6 +162,10 @@ public final class SinkBenchmark {
                     ceilingOpenSearchCpuSeconds * 1_000_000 / rows, kafkaCpuSeconds * 1_000_000 / rows,
                     Runtime.getRuntime().availableProcessors());
 
+            if (!TOPOLOGY.isEmpty()) {
+                changeEventBaselines(stack, connectors, topic, rows, definition, name, rows / sinkSeconds, pids);
+            }
+
             connectors.deleteQuietly(name + "-source");
             Thread.sleep(2_000);
             s.execute("SELECT pg_drop_replication_slot('" + name + "')");
@@ -153,6 +174,42 @@ public final class SinkBenchmark {
             Http.deleteIndex(stack.openSearchUrl(), ceilingIndex);
             Http.deleteIndex(stack.openSearchUrl(), topic);
             Http.deleteIndex(stack.openSearchUrl(), plainTopic);
+        }
+    }
+
+    private static final String JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter";
+
+    /** The plain JsonConverter sink on the same topic, and the conversion bound ({@link ChangeEventBaselines}). */
+    private static void changeEventBaselines(LocalStack stack, Connectors connectors, String topic, int rows, JsonNode definition,
+            String name, double sinkPerSecond, Pids pids) throws Exception {
+        String peerIndex = name + "-plain";
+        // dynamic mapping, as such a sink gets (Debezium's json columns are strings to it, not objects)
+        Http.Response created = Http.put(stack.openSearchUrl() + "/" + peerIndex, Map.of(
+                "settings", Map.of("number_of_shards", definition.path("settings").path("index").path("number_of_shards").asText(),
+                        "number_of_replicas", definition.path("settings").path("index").path("number_of_replicas").asText())));
+        if (created.status() != 200) {
+            throw new IllegalStateException("cannot create " + peerIndex + ": " + created.text());
+        }
+        awaitNoMerges(stack, topic);
+        var process = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long cpuBefore = process.getProcessCpuTime();
+        long openSearchBefore = cpuTicks(pids.openSearch());
+        double plain = ChangeEventBaselines.plainSink(stack, topic, rows, peerIndex);
+        double plainCpu = (process.getProcessCpuTime() - cpuBefore) / 1e9;
+        double openSearchCpu = (cpuTicks(pids.openSearch()) - openSearchBefore) / 100.0;
+        long indexed = count(stack, peerIndex);
+        Http.deleteIndex(stack.openSearchUrl(), peerIndex);
+        System.out.printf("plain JsonConverter-with-schemas sink (one converting thread, one bulk of 2,000 in flight, in the benchmark's "
+                        + "JVM): %,d docs in the index, %,.0f docs/s, its CPU %.1f s and OpenSearch's %.1f s per 1M docs; the sink "
+                        + "(shipped config) is %.2fx that%n", indexed, plain, plainCpu * 1_000_000 / rows, openSearchCpu * 1_000_000 / rows,
+                sinkPerSecond / plain);
+        Map<String, String> sink = connectors.fromFile(TOPOLOGY + "lockstep-opensearch-sink");
+        var records = ChangeEventBaselines.readTopic(stack, topic, rows);
+        for (String converter : List.of(JSON_CONVERTER, sink.getOrDefault("value.converter", JSON_CONVERTER))) {
+            double bound = ChangeEventBaselines.conversionBound(records, sink, converter);
+            System.out.printf("conversion bound with %s (converters, the sink's transforms, document and its JSON; one thread, "
+                    + "no indexing): %,.0f docs/s; the sink (shipped config) is at %.0f%% of it%n", converter, bound,
+                    100 * sinkPerSecond / bound);
         }
     }
 
