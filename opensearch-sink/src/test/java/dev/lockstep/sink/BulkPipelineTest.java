@@ -21,6 +21,19 @@ import org.junit.jupiter.api.Test;
 /** The pipeline's ordering rule and offset bookkeeping, with a sender standing in for OpenSearch. */
 class BulkPipelineTest {
 
+    /** A sender that records each bulk's ids, then holds it until {@code release} opens (at most 10 s). */
+    private static BulkPipeline.Sender recordingUntil(java.util.concurrent.CountDownLatch release, List<List<String>> bulks) {
+        return operations -> {
+            bulks.add(operations.stream().map(DocumentOperation::id).toList());
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return List.of();
+        };
+    }
+
     private static DocumentOperation op(int partition, long offset, String id) {
         SinkRecord record = new SinkRecord("t", partition, null, id, null, Map.of("n", offset), offset);
         return new DocumentOperation(record, "idx", id, Map.of("n", offset), offset);
@@ -152,15 +165,7 @@ class BulkPipelineTest {
     void aBulkThatIsNotFullWaitsForTheBulkInFlightAndFullOnesGoSideBySide() throws Exception {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         List<List<String>> bulks = new CopyOnWriteArrayList<>();
-        BulkPipeline.Sender sender = operations -> {
-            bulks.add(operations.stream().map(DocumentOperation::id).toList());
-            try {
-                release.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return List.of();
-        };
+        BulkPipeline.Sender sender = recordingUntil(release, bulks);
         OffsetTracker tracker = new OffsetTracker();
         try (BulkPipeline pipeline = new BulkPipeline(sender, tracker, 3, 1 << 20, 0, 4, "nagle")) {
             java.util.function.IntConsumer add = i -> {
@@ -233,15 +238,7 @@ class BulkPipelineTest {
     void aBacklogWaitsForTheBulkInFlightWhateverThePartialWait() throws Exception {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         List<List<String>> bulks = new CopyOnWriteArrayList<>();
-        BulkPipeline.Sender sender = operations -> {
-            bulks.add(operations.stream().map(DocumentOperation::id).toList());
-            try {
-                release.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return List.of();
-        };
+        BulkPipeline.Sender sender = recordingUntil(release, bulks);
         OffsetTracker tracker = new OffsetTracker();
         // batch.size 100: ten or more waiting operations are a backlog.
         try (BulkPipeline pipeline = new BulkPipeline(sender, tracker, 100, 1 << 20, 0, 1, 2, "backlog")) {
