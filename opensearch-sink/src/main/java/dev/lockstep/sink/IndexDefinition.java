@@ -95,6 +95,10 @@ final class IndexDefinition {
      * type the node knows (flat_object, date_nanos, …) passes as written.
      */
     String createBody(Map<String, ObjectNode> derived, Map<String, String> columnTypes, java.util.List<String> aliases) {
+        return createBodyNode(derived, columnTypes, aliases).toString();
+    }
+
+    ObjectNode createBodyNode(Map<String, ObjectNode> derived, Map<String, String> columnTypes, java.util.List<String> aliases) {
         ObjectNode body = JSON.createObjectNode();
         if (!aliases.isEmpty()) {
             ObjectNode a = body.putObject("aliases");
@@ -111,6 +115,6 @@ final class IndexDefinition {
         if (!mappings.isEmpty()) {
             body.set("mappings", mappings);
         }
-        return body.toString();
+        return body;
     }
 }

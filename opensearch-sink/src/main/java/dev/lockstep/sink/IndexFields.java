@@ -39,6 +39,7 @@ final class IndexFields {
     private final boolean derive;
     private final boolean versioned;
     private final Map<String, Known> indices = new HashMap<>();
+    private FirstLoad firstLoad;
 
     /** What the task knows of one index: its field mappings as OpenSearch has them, and the headers already handled. */
     private static final class Known {
@@ -68,6 +69,11 @@ final class IndexFields {
 
 
 
+    /** Where indices this task creates, or finds mid-load, have their first load tracked. */
+    void firstLoad(FirstLoad firstLoad) {
+        this.firstLoad = firstLoad;
+    }
+
     /** Whether the index needs no request before a record with this field types header (null: none) is indexed. */
     boolean ready(String index, String fieldTypes) {
         Known known = indices.get(index);
@@ -79,7 +85,7 @@ final class IndexFields {
      * puts the mappings of new fields. Throws IOException (or a RuntimeException of the client) when OpenSearch
      * cannot be asked: the caller retries the whole batch.
      */
-    void prepare(String index, Iterable<String> fieldTypesHeaders) throws IOException {
+    synchronized void prepare(String index, Iterable<String> fieldTypesHeaders) throws IOException {
         Iterator<String> headers = fieldTypesHeaders.iterator();
         String first = null;
         while (first == null && headers.hasNext()) {
@@ -129,6 +135,9 @@ final class IndexFields {
     private Known load(String index, String fieldTypes, boolean mayCreate) throws IOException {
         JsonNode current = request("GET", "/" + index + "/_mapping", null);
         if (current != null) {
+            if (firstLoad != null && current.fieldNames().hasNext()) {
+                firstLoad.found(index, current.fieldNames().next(), mappingsOf(current));
+            }
             return known(mappingsOf(current));
         }
         if (!autoCreate) {
@@ -141,14 +150,18 @@ final class IndexFields {
         Map<String, ObjectNode> derived = derive && fieldTypes != null ? derived(FieldTypes.decode(fieldTypes)) : Map.of();
         String concrete = versioned ? IndexVersions.firstVersion(index) : index;
         Map<String, String> columnTypes = derive && fieldTypes != null ? FieldTypes.decode(fieldTypes) : Map.of();
-        String body = definition.createBody(derived, columnTypes, versioned ? List.of(index, IndexVersions.writeAlias(index)) : List.of());
+        ObjectNode body = definition.createBodyNode(derived, columnTypes, versioned ? List.of(index, IndexVersions.writeAlias(index)) : List.of());
+        List<String> loadKeys = firstLoad == null ? List.of() : firstLoad.prepareCreate(body);
         int status;
         String answer;
-        try (Response response = execute("PUT", "/" + concrete, body)) {
+        try (Response response = execute("PUT", "/" + concrete, body.toString())) {
             status = response.getStatus();
             answer = GenericRequests.bodyText(response);
         }
         if (status < 300) {
+            if (firstLoad != null) {
+                firstLoad.started(index, concrete, loadKeys);
+            }
             log.info("Created index {}{} with the fields of its columns mapped: {}", concrete, versioned ? " behind the alias " + index : "",
                     derived.keySet());
             Known known = known(definition.mappings(derived, columnTypes));

@@ -43,6 +43,8 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
     public static final String INDEX_VERSIONED = "index.versioned";
     public static final String INDEX_SETTINGS = "index.settings";
     public static final String INDEX_MAPPINGS = "index.mappings";
+    public static final String INDEX_FIRST_LOAD_SETTINGS = "index.first.load.settings";
+    public static final String INDEX_FIRST_LOAD_IDLE_MS = "index.first.load.idle.ms";
     public static final String LINEAGE_FIELD = "lineage.field";
     public static final String INDEX_MAPPINGS_DERIVE = "index.mappings.derive";
     public static final String INDEX_MAPPINGS_JSON = "index.mappings.json";
@@ -110,6 +112,17 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
         def.define(INDEX_SETTINGS, Type.STRING, "", new JsonObjectValidator(), Importance.LOW,
                 "Settings (a JSON object, e.g. {\"number_of_shards\": 1}) for indices the sink creates.",
                 INDEX_GROUP, ++order, Width.LONG, "Index settings");
+        def.define(INDEX_FIRST_LOAD_SETTINGS, Type.STRING, "{\"index.refresh_interval\": \"30s\"}", new JsonObjectValidator(), Importance.LOW,
+                "Settings an index the sink creates keeps while a snapshot fills it (records with the snapshot version 0), "
+                        + "for each key index.settings leaves unset. The default refreshes every 30 s instead of every second: "
+                        + "refreshes cost a first load about as much of OpenSearch's CPU as the indexing itself. The load ends "
+                        + "at the index's first streamed change, or once no snapshot read reached it for index.first.load.idle.ms; "
+                        + "the keys then go back to the node's defaults and the index is refreshed. Empty or {}: none.",
+                INDEX_GROUP, ++order, Width.LONG, "First-load settings");
+        def.define(INDEX_FIRST_LOAD_IDLE_MS, Type.LONG, 2_000L, ConfigDef.Range.between(100L, 3_600_000L), Importance.LOW,
+                "How long after its last snapshot read an index in its first load gets its settings back (see "
+                        + "index.first.load.settings).",
+                INDEX_GROUP, ++order, Width.SHORT, "First-load end after idle (ms)");
         def.define(INDEX_MAPPINGS, Type.STRING, "", new JsonObjectValidator(), Importance.MEDIUM,
                 "Mappings (a JSON object, e.g. {\"properties\": {\"price\": {\"type\": \"scaled_float\", "
                         + "\"scaling_factor\": 100}}}) for indices the sink creates; the lineage field's mapping is added. "

@@ -52,6 +52,7 @@ public class OpenSearchSinkTask extends SinkTask {
     private ErrantRecordReporter reporter;
     private IndexFields indexFields;
     private IndexTargets indexTargets;
+    private FirstLoad firstLoad;
     private String lineageField;
     private int maxBuffered;
     private boolean paused;
@@ -81,6 +82,10 @@ public class OpenSearchSinkTask extends SinkTask {
                 config.getBoolean(OpenSearchSinkConfig.INDEX_AUTO_CREATE), config.getBoolean(OpenSearchSinkConfig.INDEX_MAPPINGS_DERIVE),
                 config.getBoolean(OpenSearchSinkConfig.INDEX_VERSIONED));
         indexTargets = new IndexTargets(client);
+        firstLoad = new FirstLoad(client, json(config.getString(OpenSearchSinkConfig.INDEX_FIRST_LOAD_SETTINGS)),
+                json(config.getString(OpenSearchSinkConfig.INDEX_SETTINGS)), config.getLong(OpenSearchSinkConfig.INDEX_FIRST_LOAD_IDLE_MS),
+                indexFields, "lockstep-first-load-" + connector + "-" + task);
+        indexFields.firstLoad(firstLoad);
         lineageField = config.getString(OpenSearchSinkConfig.LINEAGE_FIELD);
         try {
             reporter = context.errantRecordReporter();
@@ -135,6 +140,9 @@ public class OpenSearchSinkTask extends SinkTask {
             if (converted.get(i) instanceof DocumentOperation op) {
                 List<String> targets = indexTargets.of(op.index());
                 OffsetTracker.Entry entry = offsets.track(record, targets.size());
+                if (!firstLoad.idle()) {
+                    targets.forEach(target -> firstLoad.queued(target, op.version()));
+                }
                 for (int t = 0; t < targets.size(); t++) {
                     pipeline.add(targets.size() == 1 && targets.get(0).equals(op.index()) ? op : op.to(targets.get(t), t == 0), entry);
                 }
@@ -239,6 +247,15 @@ public class OpenSearchSinkTask extends SinkTask {
             pipeline.drop(partitions);
         }
         offsets.forget(partitions);
+    }
+
+    /** A JSON object config (validated by the ConfigDef), or an empty object when blank. */
+    private static com.fasterxml.jackson.databind.JsonNode json(String text) {
+        try {
+            return text == null || text.isBlank() ? IndexDefinition.JSON.createObjectNode() : IndexDefinition.JSON.readTree(text);
+        } catch (IOException e) {
+            throw new ConnectException("not JSON: " + text, e);
+        }
     }
 
     DocumentOperation toOperation(SinkRecord record) {
@@ -354,6 +371,9 @@ public class OpenSearchSinkTask extends SinkTask {
 
     @Override
     public void stop() {
+        if (firstLoad != null) {
+            firstLoad.close(); // a load not ended is ended by the next task that finds the index (its _meta notes it)
+        }
         if (writer != null) {
             writer.close();
         }

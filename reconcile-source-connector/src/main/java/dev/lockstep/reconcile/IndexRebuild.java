@@ -140,8 +140,8 @@ final class IndexRebuild {
         status.phase = "creating";
         JsonNode mapping = search.call("GET", "/" + enc(current) + "/_mapping", null).elements().next().path("mappings");
         ObjectNode mappings = nextMappings(mapping, changes.mappings(), current);
-        ObjectNode settings = nextSettings(search.call("GET", "/" + enc(current) + "/_settings?flat_settings=true", null)
-                .elements().next().path("settings"), changes.settings());
+        ObjectNode settings = nextSettings(withoutFirstLoad(search.call("GET", "/" + enc(current) + "/_settings?flat_settings=true", null)
+                .elements().next().path("settings"), mapping), changes.settings());
         JsonNode refresh = settings.remove("index.refresh_interval");
         JsonNode replicas = settings.remove("index.number_of_replicas");
         settings.put("index.refresh_interval", "-1").put("index.number_of_replicas", 0);
@@ -279,6 +279,20 @@ final class IndexRebuild {
         requested.fields().forEachRemaining(f -> columnTypes.set(f.getKey(), f.getValue().path("column_type")));
         meta.set("lockstep", lockstep);
         return out;
+    }
+
+    /**
+     * The current version's settings without those the sink set only while a snapshot first filled it (the keys its
+     * {@code _meta.lockstep.first_load} names): a rebuild during that load must not keep them for good.
+     */
+    static JsonNode withoutFirstLoad(JsonNode flatSettings, JsonNode mapping) {
+        JsonNode keys = mapping.path("_meta").path("lockstep").path("first_load").path("settings");
+        if (!keys.isArray() || keys.isEmpty() || !flatSettings.isObject()) {
+            return flatSettings;
+        }
+        ObjectNode own = flatSettings.deepCopy();
+        keys.forEach(k -> own.remove(k.asText()));
+        return own;
     }
 
     /** The next version's settings: the current index's own (minus what is its alone), then the request's. */

@@ -56,6 +56,16 @@ class IndexRebuildTest {
     }
 
     @Test
+    void aRebuildDuringTheSinksFirstLoadDoesNotKeepItsSettings() throws Exception {
+        JsonNode flat = json("{\"index.number_of_shards\": \"2\", \"index.refresh_interval\": \"30s\"}");
+        JsonNode loading = json("{\"_meta\": {\"lockstep\": {\"first_load\": {\"settings\": [\"index.refresh_interval\"]}}}}");
+        JsonNode next = IndexRebuild.nextSettings(IndexRebuild.withoutFirstLoad(flat, loading), null);
+        assertThat(next.has("index.refresh_interval")).isFalse();
+        assertThat(next.path("index.number_of_shards").asText()).isEqualTo("2");
+        assertThat(IndexRebuild.withoutFirstLoad(flat, json("{}"))).isSameAs(flat);
+    }
+
+    @Test
     void versionsAreNumberedAfterTheHighestThatExists() {
         assertThat(IndexVersions.next("products", "products", List.of())).isEqualTo("products_v1");
         assertThat(IndexVersions.next("products", "products_v1", List.of("products_v1"))).isEqualTo("products_v2");

@@ -1,0 +1,113 @@
+package dev.lockstep.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.Map;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * An index the sink creates for a snapshot refreshes every 30 s while the snapshot fills it
+ * ({@code index.first.load.settings}), and gets the node's default back, refreshed, when the load ends: at the first
+ * streamed change, or once no snapshot read came for {@code index.first.load.idle.ms}. A sink task that restarts
+ * mid-load finds the load in the index's {@code _meta} and ends it the same way.
+ */
+@ExtendWith(StackExtension.class)
+class SinkFirstLoadIT {
+    private static final int ROWS = 3_000;
+
+    @Test
+    void theSnapshotLoadsWithRareRefreshesAndTheFirstStreamedChangeRestoresTheDefaultEvenAfterARestart(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "fls")) {
+            fill(p);
+            Map<String, String> sink = Map.of("index.first.load.idle.ms", "3600000"); // only a streamed change ends it
+            p.start(sink, "items");
+            String index = p.topic("items");
+            awaitSnapshotIndexed(stack, index);
+            JsonNode loading = settings(stack, index);
+            assertThat(loading.path("index.refresh_interval").asText()).as(loading.toString()).isEqualTo("30s");
+            assertThat(note(stack, index).path("settings")).as("the keys the load set, noted in _meta")
+                    .containsExactly(Http.JSON.getNodeFactory().textNode("index.refresh_interval"));
+
+            // The sink's task restarts mid-load: the new one learns of the load from _meta.
+            Map<String, String> config = p.connectors.fromFile("lockstep-opensearch-sink");
+            p.connectors.deleteQuietly(p.name + "-sink");
+            config.put("topics", p.topic("items"));
+            config.put("index.name.pattern", "${topic}");
+            config.put("errors.deadletterqueue.topic.name", p.dlq());
+            config.putAll(sink);
+            p.connectors.create(p.name + "-sink", config);
+            p.connectors.awaitRunning(p.name + "-sink");
+            assertThat(settings(stack, index).path("index.refresh_interval").asText()).isEqualTo("30s");
+
+            p.sql("UPDATE ${schema}.items SET name = 'streamed' WHERE id = 7");
+            Awaitility.await("the load ends at the first streamed change").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        assertThat(settings(stack, index).has("index.refresh_interval")).as("back to the node's default").isFalse();
+                        assertThat(note(stack, index).isMissingNode()).as("the note is gone from _meta").isTrue();
+                    });
+            // Searchable without an explicit refresh: the load's end refreshed, and the default interval is back.
+            Awaitility.await("every row and the change searchable").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        assertThat(Http.get(stack.openSearchUrl() + "/" + index + "/_count").body().path("count").asLong()).isEqualTo(ROWS);
+                        assertThat(Http.get(stack.openSearchUrl() + "/" + index + "/_count?q=name:streamed").body().path("count").asLong())
+                                .isEqualTo(1);
+                    });
+            assertThat(p.sinkTaskState()).isEqualTo("RUNNING");
+        }
+    }
+
+    @Test
+    void withoutChangesTheLoadEndsOnceTheSnapshotIsIdle(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "fli")) {
+            fill(p);
+            p.start(Map.of("index.first.load.idle.ms", "1000"), "items");
+            String index = p.topic("items");
+            awaitSnapshotIndexed(stack, index);
+            Awaitility.await("the load ends a second after the last snapshot read").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                        assertThat(settings(stack, index).has("index.refresh_interval")).isFalse();
+                        assertThat(note(stack, index).isMissingNode()).isTrue();
+                    });
+            // The end refreshed the index: every row is searchable at once, no refresh of the test's own.
+            assertThat(Http.get(stack.openSearchUrl() + "/" + index + "/_count").body().path("count").asLong()).isEqualTo(ROWS);
+            assertThat(Http.mappings(stack.openSearchUrl(), index).path("_meta").path("lockstep").has("column_types"))
+                    .as("the rest of _meta stays").isTrue();
+        }
+    }
+
+    private static void fill(Pipeline p) throws Exception {
+        p.sql("CREATE SCHEMA ${schema}",
+                "CREATE TABLE ${schema}.items (id bigint PRIMARY KEY, name text NOT NULL)",
+                "INSERT INTO ${schema}.items SELECT g, 'item ' || g FROM generate_series(1, " + ROWS + ") g");
+    }
+
+    /** Every snapshot row indexed, seen by real-time GETs (which need no refresh). */
+    private static void awaitSnapshotIndexed(LocalStack stack, String index) {
+        Awaitility.await("the snapshot indexed").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            JsonNode docs = Http.post(stack.openSearchUrl() + "/" + index + "/_mget?_source=false",
+                    Map.of("ids", java.util.stream.IntStream.rangeClosed(1, ROWS).mapToObj(String::valueOf).toList())).body().path("docs");
+            if (docs.size() != ROWS) {
+                return false;
+            }
+            for (JsonNode doc : docs) {
+                if (!doc.path("found").asBoolean()) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    /** The index's own settings (flat keys), without the node's defaults. */
+    private static JsonNode settings(LocalStack stack, String index) {
+        return Http.get(stack.openSearchUrl() + "/" + index + "/_settings?flat_settings=true").body().elements().next().path("settings");
+    }
+
+    private static JsonNode note(LocalStack stack, String index) {
+        return Http.mappings(stack.openSearchUrl(), index).path("_meta").path("lockstep").path("first_load");
+    }
+}
