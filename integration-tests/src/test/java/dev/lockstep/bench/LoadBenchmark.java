@@ -84,10 +84,12 @@ public final class LoadBenchmark {
         source.put("publication.name", name);
         source.put("table.include.list", TABLE);
         source.put("snapshot.mode", throughReconciler ? "no_data" : "initial");
+        source.putAll(SinkBenchmark.overrides("lockstep.bench.source"));
         Map<String, String> sink = connectors.fromFile("lockstep-opensearch-sink");
         sink.put("topics", topic);
         sink.put("index.name.pattern", index);
         sink.put("errors.deadletterqueue.topic.name", name + "-dlq");
+        sink.putAll(SinkBenchmark.overrides("lockstep.bench.sink"));
         Map<String, String> reconciler = connectors.fromFile("lockstep-reconciler");
         reconciler.put("tables", TABLE);
         reconciler.put("topic.prefix", name);
@@ -101,6 +103,8 @@ public final class LoadBenchmark {
         reconciler.put("validation.timeout.ms", "600000");
         Path pids = stack.stackDir().resolve("pids");
         LatencyBenchmark.Cpu cpuStart = LatencyBenchmark.Cpu.read(pids);
+        long workerPid = Long.parseLong(java.nio.file.Files.readString(pids.resolve("connect.pid")).trim());
+        LatencyBenchmark.HeapSampler heap = LatencyBenchmark.HeapSampler.start(workerPid);
         long t0 = System.nanoTime();
         try {
             connectors.create(name + "-source", source);
@@ -115,13 +119,16 @@ public final class LoadBenchmark {
                 Http.post(stack.connectUrl() + "/lockstep/reconcile/" + name + "/runs", null);
                 last = ReconcileBenchmark.awaitRun(stack, name, first.path("run_id").asText());
             } else {
-                searchable = awaitSearchable(stack, index, rows, t0);
+                searchable = Boolean.getBoolean("lockstep.bench.load.ack") ? awaitAcknowledged(stack, name + "-sink", index, rows, t0)
+                        : awaitSearchable(stack, index, rows, t0);
                 connectors.create(name, reconciler);
                 first = ReconcileBenchmark.awaitRun(stack, name, null);
                 last = first;
             }
-            double total = (System.nanoTime() - t0) / 1e9;
+            long tEnd = System.nanoTime();
+            double total = (tEnd - t0) / 1e9;
             LatencyBenchmark.Cpu cpuEnd = LatencyBenchmark.Cpu.read(pids);
+            heap.stop();
             JsonNode t = last.path("table");
             System.out.printf("%n%s: %,d rows, registration to the reconciler's 100%%: %.1f s (score %s, verified %s)%n",
                     throughReconciler ? "through the reconciler (snapshot.mode=no_data, segments loaded by the reconciler)"
@@ -137,7 +144,9 @@ public final class LoadBenchmark {
             System.out.printf("  every row searchable after %.1f s; the reconciler's last run took %.1f s%n", searchable,
                     last.path("duration_ms").asLong() / 1000.0);
             System.out.print("  " + cpuEnd.summary(cpuStart, total));
+            System.out.print("  " + heap.summary(workerPid, t0, tEnd, t0, tEnd));
         } finally {
+            heap.stop();
             connectors.deleteQuietly(name);
             connectors.deleteQuietly(name + "-sink");
             connectors.deleteQuietly(name + "-source");
@@ -154,6 +163,14 @@ public final class LoadBenchmark {
                 System.out.println("  (topics not deleted: " + e.getMessage() + ")");
             }
         }
+    }
+
+    /** Without searching meanwhile (a searched shard refreshes every second): the sink's meter, then one refresh. */
+    private static double awaitAcknowledged(LocalStack stack, String connector, String index, int rows, long t0) {
+        Awaitility.await(index + " acknowledged every row").atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofMillis(250))
+                .until(() -> SinkBenchmark.acknowledged(stack, connector) >= rows);
+        Http.post(stack.openSearchUrl() + "/" + index + "/_refresh", null);
+        return awaitSearchable(stack, index, rows, t0);
     }
 
     private static double awaitSearchable(LocalStack stack, String index, int rows, long t0) {

@@ -134,7 +134,10 @@ public final class SinkBenchmark {
             Http.Response created = Http.put(stack.openSearchUrl() + "/" + ceilingIndex, Map.of(
                     "mappings", definition.path("mappings"),
                     "settings", Map.of("number_of_shards", definition.path("settings").path("index").path("number_of_shards").asText(),
-                            "number_of_replicas", definition.path("settings").path("index").path("number_of_replicas").asText())));
+                            "number_of_replicas", definition.path("settings").path("index").path("number_of_replicas").asText(),
+                            // what the sink's index had while it filled (index.first.load.settings): a new index
+                            // refreshes every second until it has gone 30 s without a search
+                            "refresh_interval", FIRST_LOAD_REFRESH)));
             if (created.status() != 200) {
                 throw new IllegalStateException("cannot create " + ceilingIndex + ": " + created.text());
             }
@@ -178,6 +181,8 @@ public final class SinkBenchmark {
     }
 
     private static final String JSON_CONVERTER = "org.apache.kafka.connect.json.JsonConverter";
+    /** The refresh interval of the shipped index.first.load.settings, given to the baselines' indices too. */
+    private static final String FIRST_LOAD_REFRESH = "30s";
 
     /** The plain JsonConverter sink on the same topic, and the conversion bound ({@link ChangeEventBaselines}). */
     private static void changeEventBaselines(LocalStack stack, Connectors connectors, String topic, int rows, JsonNode definition,
@@ -186,7 +191,8 @@ public final class SinkBenchmark {
         // dynamic mapping, as such a sink gets (Debezium's json columns are strings to it, not objects)
         Http.Response created = Http.put(stack.openSearchUrl() + "/" + peerIndex, Map.of(
                 "settings", Map.of("number_of_shards", definition.path("settings").path("index").path("number_of_shards").asText(),
-                        "number_of_replicas", definition.path("settings").path("index").path("number_of_replicas").asText())));
+                        "number_of_replicas", definition.path("settings").path("index").path("number_of_replicas").asText(),
+                        "refresh_interval", FIRST_LOAD_REFRESH)));
         if (created.status() != 200) {
             throw new IllegalStateException("cannot create " + peerIndex + ": " + created.text());
         }
@@ -308,15 +314,21 @@ public final class SinkBenchmark {
 
     /** Extra sink settings from -Dlockstep.bench.sink="key=value,key=value" (for tuning experiments). */
     private static Map<String, String> overrides() {
+        return overrides("lockstep.bench.sink");
+    }
+
+    /** Connector settings from a system property "key=value,key=value" (for tuning experiments). */
+    static Map<String, String> overrides(String property) {
         Map<String, String> extra = new java.util.HashMap<>();
-        for (String pair : System.getProperty("lockstep.bench.sink", "").split(",")) {
+        // split at the commas that start the next key=, so a JSON value may hold commas
+        for (String pair : System.getProperty(property, "").split(",(?=[a-zA-Z0-9_.]+=)")) {
             int eq = pair.indexOf('=');
             if (eq > 0) {
                 extra.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
             }
         }
         if (!extra.isEmpty()) {
-            System.out.println("sink overrides: " + extra);
+            System.out.println(property + " overrides: " + extra);
         }
         return extra;
     }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.util.RawValue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -61,8 +60,9 @@ final class BulkBody {
                 g.writeEndObject();
                 g.writeRaw('\n');
                 if (!op.isDelete()) {
-                    if (op.document() instanceof RawValue raw) {
-                        g.writeRaw(String.valueOf(raw.rawValue()));
+                    if (op.document() instanceof JsonDocument json) {
+                        g.flush(); // the generator's buffer first, then the document's bytes as they are
+                        out.writeBytes(json.utf8());
                     } else {
                         MAPPER.writeValue(g, op.document());
                     }

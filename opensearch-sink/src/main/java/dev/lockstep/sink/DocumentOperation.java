@@ -4,7 +4,7 @@ import java.util.Map;
 import org.apache.kafka.connect.sink.SinkRecord;
 
 /**
- * One record's effect on the index: index {@code document} (a Map, or JSON text as a Jackson {@code RawValue})
+ * One record's effect on the index: index {@code document} (a Map, or JSON text as a {@link JsonDocument})
  * under {@code id}, or delete {@code id} when it is null. With a {@code version} (from the lineage header {@code lockstep.version}), the operation is
  * {@code external_gte}: OpenSearch applies it only if no newer version of the document was indexed, so a replay,
  * a re-emitted old record or a reordered retry can never make a document older. {@code index} is the concrete index
@@ -41,8 +41,8 @@ record DocumentOperation(SinkRecord record, String index, String id, Object docu
         if (value == null) {
             return 4;
         }
-        if (value instanceof com.fasterxml.jackson.databind.util.RawValue raw) {
-            return String.valueOf(raw.rawValue()).length();
+        if (value instanceof JsonDocument json) {
+            return json.utf8().length;
         }
         if (value instanceof CharSequence text) {
             return text.length() + 2L;

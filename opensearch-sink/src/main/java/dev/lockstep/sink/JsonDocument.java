@@ -4,36 +4,36 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import com.fasterxml.jackson.databind.util.RawValue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.connect.errors.DataException;
 
 /**
  * A document that arrives as JSON text (a topic of search documents read with the ByteArrayConverter or
- * StringConverter): sent to OpenSearch as it is, never turned into objects and back. One streaming pass checks
- * that it is a single JSON object and finds where the lineage object ends, so the id copy and the indexing
- * time can be spliced in: this path costs a scan of the text, which is what lets the sink keep up with a
- * plain bulk loader.
+ * StringConverter): sent to OpenSearch as the bytes it came as, never turned into objects, chars or back. One
+ * streaming pass over the UTF-8 bytes checks that it is a single JSON object and finds where the lineage object
+ * ends, so the id copy and the indexing time can be spliced in; {@link BulkBody} copies the bytes into the bulk
+ * body. This path costs a scan of the bytes and one copy, which is what lets the sink keep up with a plain bulk loader.
+ *
+ * @param utf8 the document, one JSON object on one line or several (JSON text has no raw line breaks inside strings;
+ *             {@link BulkBody} needs none between tokens either, so the scan checks that too)
  */
-final class JsonDocument {
+record JsonDocument(byte[] utf8) {
     private static final JsonFactory JSON = new JsonFactory();
-
-    private JsonDocument() {
-    }
+    private static final byte[] EMPTY = new byte[0];
 
     /**
-     * The document text with {@code lineageField.id} and {@code lineageField.indexed_at} added (unless already
-     * present), ready to be written raw into a bulk body. {@code lineageField} empty: the text unchanged.
+     * The document with {@code lineageField.id} and {@code lineageField.indexed_at} added (unless already present),
+     * ready to be copied into a bulk body. {@code lineageField} empty: the bytes unchanged.
      *
      * @throws DataException when the text is not one JSON object, or the lineage field is not an object
      */
-    static RawValue withLineage(byte[] utf8, String lineageField, String id, long indexedAtMs) {
-        return withLineage(new String(utf8, StandardCharsets.UTF_8), lineageField, id, indexedAtMs);
+    static JsonDocument withLineage(String json, String lineageField, String id, long indexedAtMs) {
+        return withLineage(json.getBytes(StandardCharsets.UTF_8), lineageField, id, indexedAtMs);
     }
 
-    static RawValue withLineage(String json, String lineageField, String id, long indexedAtMs) {
-        int lineageEnd = -1; // char offset of the lineage object's closing brace
+    static JsonDocument withLineage(byte[] json, String lineageField, String id, long indexedAtMs) {
+        int lineageEnd = -1; // byte offset of the lineage object's closing brace
         boolean lineageEmpty = true;
         boolean hasId = false;
         boolean hasIndexedAt = false;
@@ -67,20 +67,21 @@ final class JsonDocument {
                     p.nextToken();
                     p.skipChildren();
                 }
-                lineageEnd = (int) p.currentTokenLocation().getCharOffset();
+                lineageEnd = (int) p.currentTokenLocation().getByteOffset();
             }
             if (t != JsonToken.END_OBJECT) {
                 throw new DataException("value is not a JSON object: " + preview(json));
             }
-            documentEnd = (int) p.currentTokenLocation().getCharOffset();
+            documentEnd = (int) p.currentTokenLocation().getByteOffset();
             if (p.nextToken() != null) {
                 throw new DataException("value holds more than one JSON value: " + preview(json));
             }
         } catch (IOException e) {
             throw new DataException("value is not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
         }
+        byte[] body = singleLine(json);
         if (lineageField.isEmpty() || (hasId && hasIndexedAt)) {
-            return new RawValue(json);
+            return new JsonDocument(body);
         }
         StringBuilder added = new StringBuilder(64);
         if (!hasId) {
@@ -89,18 +90,47 @@ final class JsonDocument {
         if (!hasIndexedAt) {
             added.append(added.length() > 0 ? "," : "").append("\"indexed_at\":").append(indexedAtMs);
         }
-        StringBuilder out = new StringBuilder(json.length() + added.length() + lineageField.length() + 8);
+        byte[] insert;
+        int at;
         if (lineageEnd >= 0) {
-            out.append(json, 0, lineageEnd).append(lineageEmpty ? "" : ",").append(added).append(json, lineageEnd, json.length());
+            insert = ((lineageEmpty ? "" : ",") + added).getBytes(StandardCharsets.UTF_8);
+            at = lineageEnd;
         } else {
-            out.append(json, 0, documentEnd).append(documentEmpty ? "" : ",").append('"')
-                    .append(JsonStringEncoder.getInstance().quoteAsString(lineageField)).append("\":{").append(added).append('}')
-                    .append(json, documentEnd, json.length());
+            insert = ((documentEmpty ? "" : ",") + '"' + new String(JsonStringEncoder.getInstance().quoteAsString(lineageField)) + "\":{" + added + '}')
+                    .getBytes(StandardCharsets.UTF_8);
+            at = documentEnd;
         }
-        return new RawValue(out.toString());
+        byte[] out = new byte[body.length + insert.length];
+        System.arraycopy(body, 0, out, 0, at);
+        System.arraycopy(insert, 0, out, at, insert.length);
+        System.arraycopy(body, at, out, at + insert.length, body.length - at);
+        return new JsonDocument(out);
     }
 
-    private static String preview(String json) {
-        return json.length() <= 80 ? json : json.substring(0, 80) + "...";
+    /**
+     * The bytes with every line break between tokens made a space (same length, so offsets hold): a bulk body is one
+     * JSON value per line. Inside JSON strings a line break is always escaped, so only whitespace is touched.
+     */
+    private static byte[] singleLine(byte[] json) {
+        byte[] out = null;
+        for (int i = 0; i < json.length; i++) {
+            if (json[i] == '\n' || json[i] == '\r') {
+                if (out == null) {
+                    out = json.clone();
+                }
+                out[i] = ' ';
+            }
+        }
+        return out == null ? json : out;
+    }
+
+    /** The document as text (tests, messages). */
+    String text() {
+        return new String(utf8, StandardCharsets.UTF_8);
+    }
+
+    private static String preview(byte[] json) {
+        String text = new String(json, 0, Math.min(json.length, 240), StandardCharsets.UTF_8);
+        return text.length() <= 80 && json.length <= 240 ? text : text.substring(0, Math.min(80, text.length())) + "...";
     }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.util.RawValue;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -29,7 +28,7 @@ class BulkBodyTest {
         map.put("n", new BigDecimal("1.10"));
         map.put("list", List.of(1L, "two"));
         map.put("none", null);
-        byte[] body = BulkBody.write(List.of(op("a\"1", new RawValue(text), 7L), op("b", map, null), op("c", null, 9L)));
+        byte[] body = BulkBody.write(List.of(op("a\"1", new JsonDocument(text.getBytes(StandardCharsets.UTF_8)), 7L), op("b", map, null), op("c", null, 9L)));
         String[] lines = new String(body, StandardCharsets.UTF_8).split("\n", -1);
         assertThat(lines).hasSize(6); // 2 + 2 + 1 lines, each ending in a newline
         assertThat(lines[5]).isEmpty();

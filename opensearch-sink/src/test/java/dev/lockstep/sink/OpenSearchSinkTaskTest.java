@@ -86,13 +86,26 @@ class OpenSearchSinkTaskTest {
 
         // No lineage object yet: one is added. An empty object: filled.
         DocumentOperation bare = task.toOperation(new SinkRecord("t", 0, null, "2", null, "{\"a\":1}", 1));
-        com.fasterxml.jackson.databind.JsonNode bareDoc = plain.readTree(String.valueOf(
-                ((com.fasterxml.jackson.databind.util.RawValue) bare.document()).rawValue()));
+        com.fasterxml.jackson.databind.JsonNode bareDoc = plain.readTree(((JsonDocument) bare.document()).text());
         assertThat(bareDoc.path("a").asInt()).isEqualTo(1);
         assertThat(bareDoc.path("lockstep").path("id").asText()).isEqualTo("2");
         DocumentOperation empty = task.toOperation(new SinkRecord("t", 0, null, "3", null, "{}", 1));
-        assertThat(plain.readTree(String.valueOf(((com.fasterxml.jackson.databind.util.RawValue) empty.document()).rawValue()))
+        assertThat(plain.readTree(((JsonDocument) empty.document()).text())
                 .path("lockstep").path("id").asText()).isEqualTo("3");
+    }
+
+    @Test
+    void prettyPrintedJsonTextStaysOneLineOfTheBulkBody() throws Exception {
+        String pretty = "{\r\n  \"name\": \"two\\nlines \u00e9\",\n  \"lockstep\": {\n    \"hash\": \"ab\"\n  }\n}\n";
+        DocumentOperation op = task.toOperation(new SinkRecord("t", 0, null, "p1", null, pretty, 1));
+        DocumentOperation next = task.toOperation(new SinkRecord("t", 0, null, "p2", null, "{\"a\":1}", 2));
+        String[] lines = new String(BulkBody.write(java.util.List.of(op, next)), java.nio.charset.StandardCharsets.UTF_8).split("\n", -1);
+        assertThat(lines).hasSize(5); // action, document, action, document, and the final newline's empty rest
+        com.fasterxml.jackson.databind.JsonNode document = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines[1]);
+        assertThat(document.path("name").asText()).as("the escaped line break inside the string stays").isEqualTo("two\nlines \u00e9");
+        assertThat(document.path("lockstep").path("id").asText()).isEqualTo("p1");
+        assertThat(document.path("lockstep").path("hash").asText()).isEqualTo("ab");
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines[3]).path("a").asInt()).isEqualTo(1);
     }
 
     @Test
