@@ -31,6 +31,7 @@ class SinkFirstLoadIT {
             assertThat(loading.path("index.refresh_interval").asText()).as(loading.toString()).isEqualTo("30s");
             assertThat(note(stack, index).path("settings")).as("the keys the load set, noted in _meta")
                     .containsExactly(Http.JSON.getNodeFactory().textNode("index.refresh_interval"));
+            assertThat(loadingGauge(stack, p.name + "-sink")).as("lockstep_sink_first_load_indices").isEqualTo(1);
 
             // The sink's task restarts mid-load: the new one learns of the load from _meta.
             Map<String, String> config = p.connectors.fromFile("lockstep-opensearch-sink");
@@ -49,6 +50,7 @@ class SinkFirstLoadIT {
                         assertThat(settings(stack, index).has("index.refresh_interval")).as("back to the node's default").isFalse();
                         assertThat(note(stack, index).isMissingNode()).as("the note is gone from _meta").isTrue();
                     });
+            assertThat(loadingGauge(stack, p.name + "-sink")).isZero();
             // Searchable without an explicit refresh: the load's end refreshed, and the default interval is back.
             Awaitility.await("every row and the change searchable").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
                     .untilAsserted(() -> {
@@ -61,22 +63,32 @@ class SinkFirstLoadIT {
     }
 
     @Test
-    void withoutChangesTheLoadEndsOnceTheSnapshotIsIdle(LocalStack stack) throws Exception {
+    void withoutChangesTheLoadEndsOnceTheSnapshotIsIdleAndAllOfItIsIndexed(LocalStack stack) throws Exception {
         try (Pipeline p = new Pipeline(stack, "fli")) {
             fill(p);
-            p.start(Map.of("index.first.load.idle.ms", "1000"), "items");
+            // Bulks of 10, one at a time: the last snapshot record is queued seconds before the last bulk is
+            // acknowledged, so a load that ended on the idle time alone would end while the snapshot is half indexed.
+            p.start(Map.of("index.first.load.idle.ms", "1000", "batch.size", "10", "max.in.flight.requests", "1"), "items");
             String index = p.topic("items");
-            awaitSnapshotIndexed(stack, index);
-            Awaitility.await("the load ends a second after the last snapshot read").atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            Awaitility.await("the load ends a second after the last snapshot read is acknowledged").atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
                         assertThat(settings(stack, index).has("index.refresh_interval")).isFalse();
                         assertThat(note(stack, index).isMissingNode()).isTrue();
                     });
-            // The end refreshed the index: every row is searchable at once, no refresh of the test's own.
+            assertThat(indexed(stack, index)).as("every snapshot row indexed when the load ended").isEqualTo(ROWS);
+            // ... and the end refreshed the index: every row is searchable at once, no refresh of the test's own.
             assertThat(Http.get(stack.openSearchUrl() + "/" + index + "/_count").body().path("count").asLong()).isEqualTo(ROWS);
             assertThat(Http.mappings(stack.openSearchUrl(), index).path("_meta").path("lockstep").has("column_types"))
                     .as("the rest of _meta stays").isTrue();
         }
+    }
+
+    /** The sink task's gauge of indices in their first load, from the worker's /metrics. */
+    private static double loadingGauge(LocalStack stack, String connector) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("lockstep_sink_first_load_indices\\{connector=\"" + connector
+                + "\",task=\"0\"} ([0-9.]+)").matcher(Http.getAny(stack.connectUrl() + "/metrics").text());
+        assertThat(m.find()).as("the gauge of " + connector).isTrue();
+        return Double.parseDouble(m.group(1));
     }
 
     private static void fill(Pipeline p) throws Exception {
@@ -87,19 +99,19 @@ class SinkFirstLoadIT {
 
     /** Every snapshot row indexed, seen by real-time GETs (which need no refresh). */
     private static void awaitSnapshotIndexed(LocalStack stack, String index) {
-        Awaitility.await("the snapshot indexed").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> {
-            JsonNode docs = Http.post(stack.openSearchUrl() + "/" + index + "/_mget?_source=false",
-                    Map.of("ids", java.util.stream.IntStream.rangeClosed(1, ROWS).mapToObj(String::valueOf).toList())).body().path("docs");
-            if (docs.size() != ROWS) {
-                return false;
-            }
-            for (JsonNode doc : docs) {
-                if (!doc.path("found").asBoolean()) {
-                    return false;
-                }
-            }
-            return true;
-        });
+        Awaitility.await("the snapshot indexed").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                .until(() -> indexed(stack, index) == ROWS);
+    }
+
+    /** How many of the snapshot's rows a real-time _mget finds. */
+    private static long indexed(LocalStack stack, String index) {
+        JsonNode docs = Http.post(stack.openSearchUrl() + "/" + index + "/_mget?_source=false",
+                Map.of("ids", java.util.stream.IntStream.rangeClosed(1, ROWS).mapToObj(String::valueOf).toList())).body().path("docs");
+        long found = 0;
+        for (JsonNode doc : docs) {
+            found += doc.path("found").asBoolean() ? 1 : 0;
+        }
+        return found;
     }
 
     /** The index's own settings (flat keys), without the node's defaults. */

@@ -249,6 +249,22 @@ final class BulkPipeline implements AutoCloseable {
         return waiting.size() + inFlightRecords;
     }
 
+    /** Whether an operation on one of these indices waits or is in flight (a scan: for checks a few times a second). */
+    synchronized boolean holdsAny(java.util.Collection<String> indices) {
+        for (Waiting w : waiting) {
+            if (indices.contains(w.operation().index())) {
+                return true;
+            }
+        }
+        for (String document : inFlightDocuments) {
+            int end = document.indexOf('\u0000');
+            if (end > 0 && indices.contains(document.substring(0, end))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     synchronized int inFlightBulks() {
         return inFlightBulks;
     }

@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * refresh when the load ends:
  * <ul>
  *   <li>at the index's first record that is not a snapshot read (the stream has begun), or</li>
- *   <li>once no snapshot read reached it for {@code index.first.load.idle.ms}.</li>
+ *   <li>once no snapshot read reached it for {@code index.first.load.idle.ms} and the task holds none of its operations
+ *       (none waits, none is in flight: so the end's refresh covers the whole snapshot, and a task pausing its
+ *       partitions for backpressure does not end the load).</li>
  * </ul>
  * The keys it changed are noted in the index's {@code _meta.lockstep.first_load}, so a task that restarts mid-load
  * (or another task of the connector) finds the load and ends it the same way; the note is removed at the end.
@@ -45,6 +47,8 @@ final class FirstLoad implements AutoCloseable {
     private final Map<String, Load> loading = new ConcurrentHashMap<>();
     private final Map<String, String> concreteOf = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
+    /** Whether the task holds an operation on one of these index names (waiting or in flight). */
+    private volatile java.util.function.Predicate<java.util.Collection<String>> holds = names -> false;
 
     private static final class Load {
         final String concrete;
@@ -135,6 +139,11 @@ final class FirstLoad implements AutoCloseable {
         log.info("Index {}: resuming its first load (settings {} until the snapshot ends)", concrete, keys);
     }
 
+    /** Tells whether the task still holds operations on an index (the bulk pipeline). */
+    void holds(java.util.function.Predicate<java.util.Collection<String>> holds) {
+        this.holds = holds;
+    }
+
     /** Whether no index is in its first load (the per-record check costs nothing then). */
     boolean idle() {
         return loading.isEmpty();
@@ -160,10 +169,21 @@ final class FirstLoad implements AutoCloseable {
     private void endIdle() {
         long now = System.currentTimeMillis();
         for (Load load : loading.values()) {
-            if (now - load.lastSnapshotReadMs >= idleMs) {
-                end(load, "no snapshot read for " + idleMs + " ms");
+            if (now - load.lastSnapshotReadMs >= idleMs && !holds.test(namesOf(load.concrete))) {
+                end(load, "no snapshot read for " + idleMs + " ms, none held");
             }
         }
+    }
+
+    /** The concrete index and the names records reach it by (the alias, until the write targets are read). */
+    private List<String> namesOf(String concrete) {
+        List<String> names = new ArrayList<>();
+        concreteOf.forEach((name, c) -> {
+            if (c.equals(concrete)) {
+                names.add(name);
+            }
+        });
+        return names;
     }
 
     private void end(Load load, String why) {
@@ -243,6 +263,11 @@ final class FirstLoad implements AutoCloseable {
         if (timer != null) {
             timer.shutdownNow();
         }
+    }
+
+    /** How many indices are in their first load (a gauge). */
+    int loadingCount() {
+        return loading.size();
     }
 
     /** The first-load indices still loading (for tests and logs). */

@@ -86,6 +86,8 @@ public class OpenSearchSinkTask extends SinkTask {
                 json(config.getString(OpenSearchSinkConfig.INDEX_SETTINGS)), config.getLong(OpenSearchSinkConfig.INDEX_FIRST_LOAD_IDLE_MS),
                 indexFields, "lockstep-first-load-" + connector + "-" + task);
         indexFields.firstLoad(firstLoad);
+        metrics.firstLoadIndices(firstLoad::loadingCount);
+        firstLoad.holds(pipeline::holdsAny);
         lineageField = config.getString(OpenSearchSinkConfig.LINEAGE_FIELD);
         try {
             reporter = context.errantRecordReporter();

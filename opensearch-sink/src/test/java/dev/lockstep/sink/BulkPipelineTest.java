@@ -228,9 +228,12 @@ class BulkPipelineTest {
             assertThat(sentAt.get(1) - queued).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(50));
             assertThat(bulks.get(1)).containsExactly("cold");
             assertThat(pipeline.buffered()).isEqualTo(2); // the slow bulk's record and the held one
+            assertThat(pipeline.holdsAny(List.of("other", "idx"))).as("an operation on idx in flight, one waiting").isTrue();
+            assertThat(pipeline.holdsAny(List.of("other"))).isFalse();
             release.countDown();
             Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> pipeline.buffered() == 0);
             assertThat(bulks.get(2)).containsExactly("hot");
+            assertThat(pipeline.holdsAny(List.of("idx"))).as("all acknowledged").isFalse();
         }
     }
 

@@ -152,6 +152,13 @@ public final class SinkMetrics implements AutoCloseable {
                 .tags(tags).register(registry));
     }
 
+    /** Reports, as a gauge, how many indices this task sees in their first load (index.first.load.settings). */
+    public void firstLoadIndices(java.util.function.IntSupplier loading) {
+        keep(Gauge.builder("lockstep.sink.first.load.indices", loading, l -> l.getAsInt()).strongReference(true)
+                .description("Indices in their first load: filled by a snapshot, refreshed per index.first.load.settings until it ends")
+                .tags(tags).register(registry));
+    }
+
     public void pausedPartitions(int count) {
         pausedPartitions.set(count);
     }
