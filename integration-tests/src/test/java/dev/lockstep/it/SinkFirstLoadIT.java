@@ -72,6 +72,8 @@ class SinkFirstLoadIT {
             String index = p.topic("items");
             Awaitility.await("the load ends a second after the last snapshot read is acknowledged").atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+                        // the index is created with the note: existing without it, its load has ended
+                        assertThat(Http.get(stack.openSearchUrl() + "/" + index).status()).isEqualTo(200);
                         assertThat(settings(stack, index).has("index.refresh_interval")).isFalse();
                         assertThat(note(stack, index).isMissingNode()).isTrue();
                     });

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lockstep.smt.CommitLsnVersion;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -78,16 +77,13 @@ final class FirstLoad implements AutoCloseable {
                 this.loadSettings.set(key, value);
             }
         });
-        if (this.loadSettings.isEmpty()) {
-            timer = null;
-        } else {
-            timer = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, threadName);
-                t.setDaemon(true);
-                return t;
-            });
-            timer.scheduleWithFixedDelay(this::endIdle, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
-        }
+        // Also without first-load settings of its own: an index made under earlier settings may be found mid-load.
+        timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, threadName);
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleWithFixedDelay(this::endIdle, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -170,7 +166,7 @@ final class FirstLoad implements AutoCloseable {
         long now = System.currentTimeMillis();
         for (Load load : loading.values()) {
             if (now - load.lastSnapshotReadMs >= idleMs && !holds.test(namesOf(load.concrete))) {
-                end(load, "no snapshot read for " + idleMs + " ms, none held");
+                end(load, "no snapshot read for " + idleMs + " ms, none left to acknowledge");
             }
         }
     }
@@ -260,9 +256,7 @@ final class FirstLoad implements AutoCloseable {
 
     @Override
     public void close() {
-        if (timer != null) {
-            timer.shutdownNow();
-        }
+        timer.shutdownNow();
     }
 
     /** How many indices are in their first load (a gauge). */
@@ -272,10 +266,6 @@ final class FirstLoad implements AutoCloseable {
 
     /** The first-load indices still loading (for tests and logs). */
     List<String> loadingIndices() {
-        List<String> out = new ArrayList<>();
-        for (Iterator<String> it = loading.keySet().iterator(); it.hasNext(); ) {
-            out.add(it.next());
-        }
-        return out;
+        return new ArrayList<>(loading.keySet());
     }
 }

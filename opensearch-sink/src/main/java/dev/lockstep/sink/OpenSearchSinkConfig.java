@@ -116,7 +116,8 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                 "Settings an index the sink creates keeps while a snapshot fills it (records with the snapshot version 0), "
                         + "for each key index.settings leaves unset. The default refreshes every 30 s instead of every second: "
                         + "refreshes cost a first load about as much of OpenSearch's CPU as the indexing itself. The load ends "
-                        + "at the index's first streamed change, or once no snapshot read reached it for index.first.load.idle.ms; "
+                        + "at the index's first streamed change, or once no snapshot read reached it for index.first.load.idle.ms "
+                        + "and the task holds none of its operations (waiting or in flight); "
                         + "the keys then go back to the node's defaults and the index is refreshed. Empty or {}: none.",
                 INDEX_GROUP, ++order, Width.LONG, "First-load settings");
         def.define(INDEX_FIRST_LOAD_IDLE_MS, Type.LONG, 2_000L, ConfigDef.Range.between(100L, 3_600_000L), Importance.LOW,
