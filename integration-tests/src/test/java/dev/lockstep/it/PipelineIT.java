@@ -109,6 +109,8 @@ class PipelineIT {
             assertThat(mapping.path("version").path("type").asText()).isEqualTo("long");
             assertThat(mapping.path("source_ts_ms").path("type").asText()).isEqualTo("date");
             assertThat(mapping.path("id").path("type").asText()).isEqualTo("keyword");
+            assertThat(mapping.path("id").path("index").asBoolean(true)).isFalse();
+            assertThat(mapping.path("hash").path("index").asBoolean(true)).isFalse();
 
             // The worker serves the sink's meters for Prometheus on its REST port.
             Http.Response metrics = Http.getAny(stack.connectUrl() + "/metrics");

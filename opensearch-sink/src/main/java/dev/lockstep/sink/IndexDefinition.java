@@ -12,7 +12,7 @@ import java.util.Map;
  * dates whatever dynamic mapping would guess), and the mappings derived from the column types
  * ({@link FieldMappings}) for every field the user did not map.
  */
-final class IndexDefinition {
+public final class IndexDefinition {
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final String settings;
@@ -26,7 +26,7 @@ final class IndexDefinition {
     }
 
     /** The user's mappings with the lineage object's properties added (the user's own definition of it wins), as JSON or null. */
-    static String mappings(String userMappings, String lineageField) {
+    public static String mappings(String userMappings, String lineageField) {
         ObjectNode root = base(userMappings, lineageField);
         return root.isEmpty() ? null : root.toString();
     }
@@ -38,8 +38,11 @@ final class IndexDefinition {
                 ObjectNode properties = root.has("properties") ? (ObjectNode) root.get("properties") : root.putObject("properties");
                 if (!properties.has(lineageField)) {
                     ObjectNode lineage = properties.putObject(lineageField).putObject("properties");
-                    lineage.putObject("id").put("type", "keyword");
-                    lineage.putObject("hash").put("type", "keyword");
+                    // Kept in _source, neither indexed nor in doc values: unique per document, they cost OpenSearch
+                    // about a sixth of its CPU per document as searchable keywords, and nothing searches them
+                    // (the reconciler sums hash_hi/hash_lo; _id holds the same id).
+                    lineage.putObject("id").put("type", "keyword").put("index", false).put("doc_values", false);
+                    lineage.putObject("hash").put("type", "keyword").put("index", false).put("doc_values", false);
                     lineage.putObject("hash_hi").put("type", "long");
                     lineage.putObject("hash_lo").put("type", "long");
                     lineage.putObject("version").put("type", "long");

@@ -150,9 +150,10 @@ public final class OpenSearchSinkConfig extends AbstractConfig {
                 INDEX_GROUP, ++order, Width.SHORT, "Timestamp columns");
         def.define(LINEAGE_FIELD, Type.STRING, "lockstep", Importance.LOW,
                 "The documents' lineage object (ToSearchDocument's metadata.field). The sink adds the document id and "
-                        + "the indexing time to it and maps it explicitly in indices it creates: hash (keyword), hash_hi "
-                        + "and hash_lo (long, summable), version, commit_lsn and txid (long), source_ts_ms and indexed_at "
-                        + "(date), id (keyword). Empty: documents are sent as they are.",
+                        + "the indexing time to it and maps it explicitly in indices it creates: hash_hi and hash_lo (long, "
+                        + "summable), version, commit_lsn and txid (long), source_ts_ms and indexed_at (date); hash and id "
+                        + "(keyword, kept in _source but not searchable: query _id for the id). Empty: documents are sent "
+                        + "as they are.",
                 INDEX_GROUP, ++order, Width.MEDIUM, "Lineage field");
 
         order = 0;

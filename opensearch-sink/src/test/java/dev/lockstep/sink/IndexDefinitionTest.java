@@ -26,6 +26,11 @@ class IndexDefinitionTest {
         assertThat(body.at("/mappings/properties/price/type").asText()).isEqualTo("scaled_float");
         assertThat(body.at("/mappings/properties/name/type").asText()).isEqualTo("text");
         assertThat(body.at("/mappings/properties/lockstep/properties/hash_hi/type").asText()).isEqualTo("long");
+        // Unique per document and never searched: kept in _source only (see docs/benchmarks.md for their cost).
+        for (String kept : new String[] {"hash", "id"}) {
+            assertThat(body.at("/mappings/properties/lockstep/properties/" + kept + "/index").asBoolean(true)).as(kept).isFalse();
+            assertThat(body.at("/mappings/properties/lockstep/properties/" + kept + "/doc_values").asBoolean(true)).as(kept).isFalse();
+        }
         assertThat(definition.userProperty("price").path("scaling_factor").asInt()).isEqualTo(100);
         assertThat(definition.userProperty("name")).isNull();
         // The definition itself is not changed by a request.
