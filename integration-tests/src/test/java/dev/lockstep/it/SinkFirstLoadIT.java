@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * An index the sink creates for a snapshot refreshes every 30 s while the snapshot fills it
  * ({@code index.first.load.settings}), and gets the node's default back, refreshed, when the load ends: at the first
  * streamed change, or once no snapshot read came for {@code index.first.load.idle.ms}. A sink task that restarts
- * mid-load finds the load in the index's {@code _meta} and ends it the same way.
+ * mid-load finds the load in the index's {@code _meta} and ends it the same way, also when it has nothing left to consume.
  */
 @ExtendWith(StackExtension.class)
 class SinkFirstLoadIT {
@@ -82,6 +82,38 @@ class SinkFirstLoadIT {
             assertThat(Http.get(stack.openSearchUrl() + "/" + index + "/_count").body().path("count").asLong()).isEqualTo(ROWS);
             assertThat(Http.mappings(stack.openSearchUrl(), index).path("_meta").path("lockstep").has("column_types"))
                     .as("the rest of _meta stays").isTrue();
+        }
+    }
+
+    @Test
+    void aTaskRestartedWithTheWholeSnapshotCommittedEndsTheLoadWithoutAChange(LocalStack stack) throws Exception {
+        try (Pipeline p = new Pipeline(stack, "flr")) {
+            fill(p);
+            p.start(Map.of("index.first.load.idle.ms", "3600000"), "items"); // this task never ends it by idle time
+            String index = p.topic("items");
+            awaitSnapshotIndexed(stack, index);
+            Awaitility.await("every snapshot record's offset committed").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> Topics.committed(stack, "connect-" + p.name + "-sink", index) == ROWS);
+            assertThat(settings(stack, index).path("index.refresh_interval").asText()).isEqualTo("30s");
+
+            // The same connector again: its task has nothing left to consume, and no row changes. It finds its load
+            // in _meta when it starts (the note names the connector and the task), not through a record.
+            Map<String, String> config = p.connectors.fromFile("lockstep-opensearch-sink");
+            p.connectors.deleteQuietly(p.name + "-sink");
+            config.put("topics", index);
+            config.put("index.name.pattern", "${topic}");
+            config.put("errors.deadletterqueue.topic.name", p.dlq());
+            config.put("index.first.load.idle.ms", "1000");
+            p.connectors.create(p.name + "-sink", config);
+            p.connectors.awaitRunning(p.name + "-sink");
+            Awaitility.await("the restarted task ends the load").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        assertThat(settings(stack, index).has("index.refresh_interval")).as("back to the node's default").isFalse();
+                        assertThat(note(stack, index).isMissingNode()).as("the note is gone from _meta").isTrue();
+                    });
+            assertThat(Http.get(stack.openSearchUrl() + "/" + index + "/_count").body().path("count").asLong()).as("refreshed at the end")
+                    .isEqualTo(ROWS);
+            assertThat(Topics.committed(stack, "connect-" + p.name + "-sink", index)).as("no record came to the new task").isEqualTo(ROWS);
         }
     }
 

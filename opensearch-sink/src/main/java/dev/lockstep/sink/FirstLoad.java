@@ -29,17 +29,26 @@ import org.slf4j.LoggerFactory;
  *       (none waits, none is in flight: so the end's refresh covers the whole snapshot, and a task pausing its
  *       partitions for backpressure does not end the load).</li>
  * </ul>
- * The keys it changed are noted in the index's {@code _meta.lockstep.first_load}, so a task that restarts mid-load
- * (or another task of the connector) finds the load and ends it the same way; the note is removed at the end.
+ * The keys it changed are noted in the index's {@code _meta.lockstep.first_load} with the connector and task that
+ * created it, so a task that restarts mid-load (or another task of the connector) finds the load and ends it the same
+ * way; the note is removed at the end. A task records reach finds the note then; the creating task, restarted, also
+ * looks for its notes when it starts, since it may have nothing left to consume once the whole snapshot was
+ * committed (and would otherwise end the load only at the table's next change).
  */
 final class FirstLoad implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FirstLoad.class);
     static final String META_KEY = "first_load";
     private static final long TICK_MS = 250;
+    /** A load found at the start waits this long for the task's partitions before its idle time counts. */
+    static final long ASSIGNMENT_GRACE_MS = 60_000;
 
     private final OpenSearchClient client;
     private final ObjectNode loadSettings;
     private final long idleMs;
+    private final String connector;
+    private final String task;
+    /** Whether the task has had partitions assigned since it started. */
+    private volatile boolean assigned;
     /** Held while _meta is read and written back, so this and {@link IndexFields}' _meta updates do not overwrite each other. */
     private final Object metaLock;
     /** concrete index -> its load; and the names records use for it (the alias until the targets are read). */
@@ -66,9 +75,12 @@ final class FirstLoad implements AutoCloseable {
      *                     {@code index.} prefix); empty: no first-load settings
      * @param userSettings the user's {@code index.settings}: keys set there are left alone
      */
-    FirstLoad(OpenSearchClient client, JsonNode loadSettings, JsonNode userSettings, long idleMs, Object metaLock, String threadName) {
+    FirstLoad(OpenSearchClient client, JsonNode loadSettings, JsonNode userSettings, long idleMs, Object metaLock, String connector,
+            String task, String threadName) {
         this.client = client;
         this.idleMs = idleMs;
+        this.connector = connector;
+        this.task = task;
         this.metaLock = metaLock;
         Map<String, JsonNode> user = flatten(userSettings);
         this.loadSettings = IndexDefinition.JSON.createObjectNode();
@@ -84,6 +96,9 @@ final class FirstLoad implements AutoCloseable {
             return t;
         });
         timer.scheduleWithFixedDelay(this::endIdle, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        if (client != null) {
+            timer.execute(this::resumeOwnLoads);
+        }
     }
 
     /**
@@ -107,6 +122,8 @@ final class FirstLoad implements AutoCloseable {
         ObjectNode note = lockstep.putObject(META_KEY);
         keys.forEach(note.putArray("settings")::add);
         note.put("started_ms", System.currentTimeMillis());
+        note.put("connector", connector);
+        note.put("task", task);
         return keys;
     }
 
@@ -124,15 +141,61 @@ final class FirstLoad implements AutoCloseable {
     /** An existing index: if its {@code _meta} notes a first load (a task restarted mid-load), ends it like the creator would. */
     void found(String name, String concrete, JsonNode mappings) {
         JsonNode note = mappings.path("_meta").path("lockstep").path(META_KEY);
-        if (!note.isObject() || loading.containsKey(concrete)) {
+        if (!note.isObject()) {
             return;
         }
+        concreteOf.put(name, concrete); // also when resumed at the start: records reach it by this name
+        concreteOf.put(concrete, concrete);
+        resume(concrete, note, System.currentTimeMillis());
+    }
+
+    private void resume(String concrete, JsonNode note, long idleFrom) {
+        if (loading.containsKey(concrete)) {
+            return;
+        }
+        concreteOf.put(concrete, concrete);
         List<String> keys = new ArrayList<>();
         note.path("settings").forEach(k -> keys.add(k.asText()));
-        loading.put(concrete, new Load(concrete, keys, System.currentTimeMillis()));
-        concreteOf.put(name, concrete);
-        concreteOf.put(concrete, concrete);
-        log.info("Index {}: resuming its first load (settings {} until the snapshot ends)", concrete, keys);
+        if (loading.putIfAbsent(concrete, new Load(concrete, keys, idleFrom)) == null) {
+            log.info("Index {}: resuming its first load (settings {} until the snapshot ends)", concrete, keys);
+        }
+    }
+
+    /**
+     * At the start: the loads this task created and had not ended (their note names this connector and task). Until
+     * the task has partitions their idle time does not count. A node that refuses the request (no permission to read
+     * every index's mapping) is left alone: records reaching such an index still find its note.
+     */
+    private void resumeOwnLoads() {
+        JsonNode all;
+        try (Response response = GenericRequests.send(client, "GET", "/_mapping?filter_path=*.mappings._meta.lockstep." + META_KEY, null)) {
+            if (response.getStatus() != 200) {
+                log.debug("First loads of earlier tasks not looked up: GET /_mapping answered {}", response.getStatus());
+                return;
+            }
+            all = IndexDefinition.JSON.readTree(GenericRequests.bodyText(response));
+        } catch (IOException | RuntimeException e) {
+            log.debug("First loads of earlier tasks not looked up: {}", e.toString());
+            return;
+        }
+        all.fields().forEachRemaining(index -> {
+            JsonNode note = index.getValue().path("mappings").path("_meta").path("lockstep").path(META_KEY);
+            if (connector.equals(note.path("connector").asText()) && task.equals(note.path("task").asText())) {
+                long now = System.currentTimeMillis();
+                resume(index.getKey(), note, assigned ? now : now + ASSIGNMENT_GRACE_MS);
+            }
+        });
+    }
+
+    /** The task got partitions: a load resumed at the start counts its idle time from now. */
+    void assigned() {
+        assigned = true;
+        long now = System.currentTimeMillis();
+        loading.values().forEach(load -> {
+            if (load.lastSnapshotReadMs > now) {
+                load.lastSnapshotReadMs = now;
+            }
+        });
     }
 
     /** Tells whether the task still holds operations on an index (the bulk pipeline). */

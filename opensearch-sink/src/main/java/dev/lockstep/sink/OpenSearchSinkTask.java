@@ -84,7 +84,7 @@ public class OpenSearchSinkTask extends SinkTask {
         indexTargets = new IndexTargets(client);
         firstLoad = new FirstLoad(client, json(config.getString(OpenSearchSinkConfig.INDEX_FIRST_LOAD_SETTINGS)),
                 json(config.getString(OpenSearchSinkConfig.INDEX_SETTINGS)), config.getLong(OpenSearchSinkConfig.INDEX_FIRST_LOAD_IDLE_MS),
-                indexFields, "lockstep-first-load-" + connector + "-" + task);
+                indexFields, connector, task, "lockstep-first-load-" + connector + "-" + task);
         indexFields.firstLoad(firstLoad);
         metrics.firstLoadIndices(firstLoad::loadingCount);
         firstLoad.holds(pipeline::holdsAny);
@@ -236,6 +236,9 @@ public class OpenSearchSinkTask extends SinkTask {
 
     @Override
     public void open(Collection<TopicPartition> partitions) {
+        if (firstLoad != null) {
+            firstLoad.assigned();
+        }
         if (paused) {
             context.pause(partitions.toArray(TopicPartition[]::new)); // the buffer is still full
             metrics.pausedPartitions(context.assignment().size());

@@ -24,7 +24,7 @@ class FirstLoadTest {
     @Test
     void aNewIndexGetsTheLoadSettingsTheUserLeftUnsetAndANoteNamingThem() throws Exception {
         try (FirstLoad load = new FirstLoad(null, json("{\"index.refresh_interval\": \"30s\", \"translog\": {\"durability\": \"async\"}}"),
-                json("{\"index\": {\"translog.durability\": \"request\"}}"), 2_000, new Object(), "test-first-load")) {
+                json("{\"index\": {\"translog.durability\": \"request\"}}"), 2_000, new Object(), "c", "0", "test-first-load")) {
             ObjectNode body = (ObjectNode) json("{\"settings\": {\"index\": {\"translog.durability\": \"request\"}}, "
                     + "\"mappings\": {\"_meta\": {\"lockstep\": {\"column_types\": {\"id\": \"int8\"}}}}}");
             List<String> keys = load.prepareCreate(body);
@@ -33,6 +33,9 @@ class FirstLoadTest {
             assertThat(body.at("/settings/index/translog.durability").asText()).as("the user's own setting").isEqualTo("request");
             assertThat(body.at("/mappings/_meta/lockstep/first_load/settings").toString()).isEqualTo("[\"index.refresh_interval\"]");
             assertThat(body.at("/mappings/_meta/lockstep/column_types/id").asText()).isEqualTo("int8");
+            assertThat(body.at("/mappings/_meta/lockstep/first_load/connector").asText()).as("the creator, who looks for it when restarted")
+                    .isEqualTo("c");
+            assertThat(body.at("/mappings/_meta/lockstep/first_load/task").asText()).isEqualTo("0");
 
             load.started("items", "items_v1", keys);
             assertThat(load.loadingIndices()).containsExactly("items_v1");
@@ -44,7 +47,7 @@ class FirstLoadTest {
     @Test
     void theUsersSettingsCanLeaveNothingToChange() throws Exception {
         try (FirstLoad load = new FirstLoad(null, json("{\"index.refresh_interval\": \"30s\"}"), json("{\"refresh_interval\": \"1s\"}"),
-                2_000, new Object(), "test-first-load")) {
+                2_000, new Object(), "c", "0", "test-first-load")) {
             ObjectNode body = IndexDefinition.JSON.createObjectNode();
             assertThat(load.prepareCreate(body)).isEmpty();
             assertThat(body.isEmpty()).as("no settings, no note").isTrue();
