@@ -106,7 +106,7 @@ public final class LoadBenchmark {
         long workerPid = Long.parseLong(java.nio.file.Files.readString(pids.resolve("connect.pid")).trim());
         LatencyBenchmark.HeapSampler heap = LatencyBenchmark.HeapSampler.start(workerPid);
         long t0 = System.nanoTime();
-        try {
+        try (TopicWatch topicFilled = new TopicWatch(stack, topic, rows, t0)) {
             connectors.create(name + "-source", source);
             connectors.create(name + "-sink", sink);
             double searchable;
@@ -141,7 +141,8 @@ public final class LoadBenchmark {
                         first.path("table").path("compare_ms").path("wall"), loaded.path("write_ms").asLong() / 1000.0, loaded.path("segments"),
                         loaded.path("rows"), loaded.path("validate_ms").asLong() / 1000.0, loaded.path("confirmed_rows"));
             }
-            System.out.printf("  every row searchable after %.1f s; the reconciler's last run took %.1f s%n", searchable,
+            System.out.printf("  every row in the topic after %s; every row searchable after %.1f s; the reconciler's last run took %.1f s%n",
+                    topicFilled.at() < 0 ? "(not seen)" : String.format("%.1f s", topicFilled.at()), searchable,
                     last.path("duration_ms").asLong() / 1000.0);
             System.out.print("  " + cpuEnd.summary(cpuStart, total));
             System.out.print("  " + heap.summary(workerPid, t0, tEnd, t0, tEnd));
@@ -171,6 +172,63 @@ public final class LoadBenchmark {
                 .until(() -> SinkBenchmark.acknowledged(stack, connector) >= rows);
         Http.post(stack.openSearchUrl() + "/" + index + "/_refresh", null);
         return awaitSearchable(stack, index, rows, t0);
+    }
+
+    /**
+     * When the topic first holds every row (the sum of its end offsets), seconds after {@code t0}: the snapshot's share
+     * of the load. One admin client polls every 500 ms on a thread of its own.
+     */
+    private static final class TopicWatch implements AutoCloseable {
+        private final org.apache.kafka.clients.admin.Admin admin;
+        private final Thread thread;
+        private volatile double at = -1;
+
+        TopicWatch(LocalStack stack, String topic, long rows, long t0) {
+            java.util.Properties props = new java.util.Properties();
+            props.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrap());
+            admin = org.apache.kafka.clients.admin.Admin.create(props);
+            thread = new Thread(() -> {
+                var spec = new java.util.HashMap<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec>();
+                while (!Thread.currentThread().isInterrupted()) {
+                    try {
+                        if (spec.isEmpty() && admin.listTopics().names().get().contains(topic)) {
+                            admin.describeTopics(java.util.List.of(topic)).allTopicNames().get().get(topic).partitions()
+                                    .forEach(p -> spec.put(new org.apache.kafka.common.TopicPartition(topic, p.partition()),
+                                            org.apache.kafka.clients.admin.OffsetSpec.latest()));
+                        }
+                        if (!spec.isEmpty()) {
+                            long end = admin.listOffsets(spec).all().get().values().stream().mapToLong(o -> o.offset()).sum();
+                            if (end >= rows) {
+                                at = (System.nanoTime() - t0) / 1e9;
+                                return;
+                            }
+                        }
+                        Thread.sleep(500);
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (Exception e) {
+                        try {
+                            Thread.sleep(500); // the topic is being created: try again
+                        } catch (InterruptedException stop) {
+                            return;
+                        }
+                    }
+                }
+            }, "topic-watch");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        double at() {
+            return at;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            thread.interrupt();
+            thread.join(5_000);
+            admin.close(java.time.Duration.ofSeconds(5));
+        }
     }
 
     private static double awaitSearchable(LocalStack stack, String index, int rows, long t0) {
