@@ -185,6 +185,9 @@ final class FirstLoad implements AutoCloseable {
                 resume(index.getKey(), note, assigned ? now : now + ASSIGNMENT_GRACE_MS);
             }
         });
+        if (assigned) {
+            assigned(); // partitions came while the lookup ran
+        }
     }
 
     /** The task got partitions: a load resumed at the start counts its idle time from now. */
