@@ -145,7 +145,6 @@ final class FirstLoad implements AutoCloseable {
             return;
         }
         concreteOf.put(name, concrete); // also when resumed at the start: records reach it by this name
-        concreteOf.put(concrete, concrete);
         resume(concrete, note, System.currentTimeMillis());
     }
 

@@ -38,9 +38,9 @@ public final class IndexDefinition {
                 ObjectNode properties = root.has("properties") ? (ObjectNode) root.get("properties") : root.putObject("properties");
                 if (!properties.has(lineageField)) {
                     ObjectNode lineage = properties.putObject(lineageField).putObject("properties");
-                    // Kept in _source, neither indexed nor in doc values: unique per document, they cost OpenSearch
-                    // about a sixth of its CPU per document as searchable keywords, and nothing searches them
-                    // (the reconciler sums hash_hi/hash_lo; _id holds the same id).
+                    // Kept in _source, neither indexed nor in doc values: unique per document, as searchable keywords
+                    // they cost OpenSearch 9-17% of its CPU per document (docs/benchmarks.md), and nothing searches
+                    // them (the reconciler sums hash_hi/hash_lo; _id holds the same id).
                     lineage.putObject("id").put("type", "keyword").put("index", false).put("doc_values", false);
                     lineage.putObject("hash").put("type", "keyword").put("index", false).put("doc_values", false);
                     lineage.putObject("hash_hi").put("type", "long");
