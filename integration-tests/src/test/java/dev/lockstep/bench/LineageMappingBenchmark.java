@@ -10,8 +10,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,7 +48,7 @@ public final class LineageMappingBenchmark {
                             .put("refresh_interval", "30s");
                     create.set("mappings", v.getValue());
                     check(Http.put(stack.openSearchUrl() + "/" + index, create), "create " + index);
-                    long ticks = cpuTicks(pid);
+                    long ticks = SinkBenchmark.cpuTicks(pid);
                     long t0 = System.nanoTime();
                     for (byte[] body : bodies) {
                         HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create(stack.openSearchUrl() + "/" + index + "/_bulk"))
@@ -65,7 +63,7 @@ public final class LineageMappingBenchmark {
                     while (Http.get(stack.openSearchUrl() + "/" + index + "/_stats/merge").body().at("/_all/total/merges/current").asLong() > 0) {
                         Thread.sleep(200);
                     }
-                    double seconds = (cpuTicks(pid) - ticks) / 100.0;
+                    double seconds = (SinkBenchmark.cpuTicks(pid) - ticks) / 100.0;
                     JsonNode stats = Http.get(stack.openSearchUrl() + "/" + index + "/_stats/docs,store").body().at("/_all/primaries");
                     if (stats.at("/docs/count").asLong() != docs) {
                         throw new IllegalStateException(index + " holds " + stats.at("/docs/count") + " documents, not " + docs);
@@ -126,11 +124,5 @@ public final class LineageMappingBenchmark {
         if (r.status() != 200) {
             throw new IllegalStateException(what + ": " + r.status() + " " + r.text());
         }
-    }
-
-    private static long cpuTicks(long pid) throws Exception {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 }
