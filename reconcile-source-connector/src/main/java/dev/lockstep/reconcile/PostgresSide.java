@@ -73,6 +73,9 @@ final class PostgresSide implements AutoCloseable {
             snapshotStartedAt = 0;
         }
         if (snapshotStartedAt == 0) {
+            // A transaction some other call opened (the driver's own queries too) would hold an older snapshot: the
+            // comparison needs one taken after the index's view was opened, so the index can only lag the rows.
+            connection.commit();
             try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("SELECT 1")) {
                 rs.next();
             }

@@ -110,9 +110,10 @@ final class Reconciler {
             if (index != null) {
                 report.put("index", index);
             }
+            // before the commit: PgJDBC answers it with a query, which would otherwise open the comparison's snapshot
+            String database = pg.connection().getCatalog();
             pg.connection().commit();
-            StreamRecords records = new StreamRecords(table, config.topicLayout(), config.documentOptions(), connectorName,
-                    pg.connection().getCatalog());
+            StreamRecords records = new StreamRecords(table, config.topicLayout(), config.documentOptions(), connectorName, database);
             view = search.open(table);
             SegmentComparer comparer = new SegmentComparer(table, records, search, view, config,
                     config.getBoolean(ReconcileConfig.SEGMENT_REUSE_UNCHANGED) ? caches.computeIfAbsent(assignment.toString(), k -> new RowVersionCache()) : null);
@@ -123,7 +124,6 @@ final class Reconciler {
             boolean repairs = config.repairMode() != ReconcileConfig.RepairMode.REPORT_ONLY;
             SegmentLoad load = null;
             if (repairs && !compared.unindexed.isEmpty()) {
-                String database = pg.connection().getCatalog();
                 load = new SegmentLoad(table, () -> new StreamRecords(table, config.topicLayout(), config.documentOptions(), connectorName,
                         database), search, config, signals, compared.unindexed);
                 load.load(connections, outlet, assignment.partition(), previous.offset());
