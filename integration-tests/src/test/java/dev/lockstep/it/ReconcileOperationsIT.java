@@ -99,6 +99,11 @@ class ReconcileOperationsIT {
                 Thread.sleep(3_000); // the audit records' offsets are flushed every second (offset.flush.interval.ms)
                 String pid = Files.readString(stack.stackDir().resolve("pids/connect.pid")).trim();
                 assertThat(new ProcessBuilder("kill", "-9", pid).start().waitFor()).isZero();
+                // kill returns before the process is gone: its leader is a zombie while its other threads still hold
+                // the REST port, and `up` would refuse a port in use. A supervisor restarts a crashed worker once it is gone.
+                int port = java.net.URI.create(stack.connectUrl()).getPort();
+                Awaitility.await("the killed worker's port free").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> !accepts(port));
                 assertThat(stack.run("up")).isZero();
                 // The status topic may still say RUNNING from before the kill: wait for the new task itself (a worker that
                 // left without a goodbye may keep its tasks for scheduled.rebalance.max.delay.ms, 5 minutes).
@@ -176,5 +181,13 @@ class ReconcileOperationsIT {
             }
         }
         return out;
+    }
+
+    private static boolean accepts(int port) {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            return true;
+        } catch (java.io.IOException refused) {
+            return false;
+        }
     }
 }
